@@ -1,0 +1,133 @@
+import Tinypool from 'tinypool';
+import type {
+  RunResult,
+  RunTask,
+  ValidateResult,
+  ValidateTask,
+  WarmResult,
+  WorkerData,
+  WorkerResult,
+  WorkerTask,
+} from '../src/engine/protocol.js';
+import { Interpreter } from './interpreter.js';
+
+/**
+ * A worker thread: one pristine interpreter kept ready, plus warm interpreters keyed by function
+ * version, least recently used first. Runs one task at a time (the engine never sends two).
+ */
+const data = Tinypool.workerData as WorkerData;
+const interrupt = new Int32Array(data.interruptBuffer);
+
+let pristineReady = false;
+let pristine: Promise<Interpreter> = bootPristine();
+/** Insertion order is recency: the first key is the least recently used. */
+const warm = new Map<string, Interpreter>();
+
+function bootPristine(): Promise<Interpreter> {
+  pristineReady = false;
+  const booting = Interpreter.boot(interrupt);
+  booting.then(
+    () => {
+      pristineReady = true;
+    },
+    () => {},
+  );
+  return booting;
+}
+
+/** Hands over the pristine interpreter and starts preparing its replacement at once. */
+async function takePristine(): Promise<Interpreter> {
+  let interpreter: Interpreter;
+  try {
+    interpreter = await pristine;
+  } catch {
+    // A failed boot (out of memory, say) is retried once for this run.
+    interpreter = await bootPristine();
+  }
+  pristine = bootPristine();
+  return interpreter;
+}
+
+function retire(keys: readonly string[]): void {
+  for (const key of keys) warm.delete(key);
+}
+
+/** Drops least recently used interpreters until the warm set fits the memory budget. */
+function enforceBudget(): void {
+  let total = 0;
+  for (const interpreter of warm.values()) total += interpreter.memoryBytes();
+  for (const [key, interpreter] of warm) {
+    if (total <= data.memoryBudgetBytes) break;
+    total -= interpreter.memoryBytes();
+    warm.delete(key);
+  }
+}
+
+async function run(task: RunTask): Promise<RunResult> {
+  retire(task.retire);
+  let interpreter = warm.get(task.key);
+  if (interpreter) {
+    warm.delete(task.key);
+  } else if (!task.source) {
+    return {
+      kind: 'run',
+      outcome: 'not-loaded',
+      output: null,
+      error: null,
+      logs: '',
+      logsTruncated: false,
+      durationMs: null,
+      warm: [...warm.keys()],
+      pristineReady,
+    };
+  } else {
+    interpreter = await takePristine();
+  }
+  // A stale interrupt meant for the previous task must not hit this one.
+  Atomics.store(interrupt, 0, 0);
+  const outcome = await interpreter.run(task.args, task.logCapBytes, interpreter.loaded ? undefined : task.source);
+  // An interrupted interpreter may be stopped anywhere, and a failed load leaves no usable main:
+  // neither is kept.
+  const interrupted = outcome.error?.type === 'KeyboardInterrupt';
+  const loadFailed = outcome.status === 'failed' && outcome.durationMs === null;
+  if (!interrupted && !loadFailed) warm.set(task.key, interpreter);
+  enforceBudget();
+  return {
+    kind: 'run',
+    outcome: outcome.status,
+    output: outcome.output,
+    error: outcome.error,
+    logs: outcome.logs,
+    logsTruncated: outcome.logsTruncated,
+    durationMs: outcome.durationMs,
+    warm: [...warm.keys()],
+    pristineReady,
+  };
+}
+
+async function validate(task: ValidateTask): Promise<ValidateResult> {
+  // Compiling runs no user code, so the pristine interpreter stays pristine.
+  const interpreter = await pristine;
+  const problem = interpreter.validate(task.code, task.filename);
+  return problem ? { kind: 'validate', ok: false, ...problem } : { kind: 'validate', ok: true };
+}
+
+async function warmUp(): Promise<WarmResult> {
+  await pristine;
+  return { kind: 'warm', warm: [...warm.keys()], pristineReady };
+}
+
+export default async function handle(task: WorkerTask): Promise<WorkerResult> {
+  switch (task.kind) {
+    case 'warm':
+      return warmUp();
+    case 'run':
+      return run(task);
+    case 'retire':
+      retire(task.keys);
+      return { kind: 'warm', warm: [...warm.keys()], pristineReady };
+    case 'validate':
+      return validate(task);
+  }
+}
+

@@ -1,0 +1,105 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+/** The server's settings. Built once by {@link loadConfig}, frozen, and passed down explicitly. */
+export interface Config {
+  /** TCP port to listen on; 0 picks a free one. `FAASPOT_PORT`, default 8080. */
+  readonly port: number;
+  /** Address to listen on. `FAASPOT_HOST`, default 127.0.0.1 (loopback only). */
+  readonly host: string;
+  /** Directory of the SQLite file and the admin-token file. `FAASPOT_DATA_DIR`, default ./data. */
+  readonly dataDir: string;
+  /** Admin token to install on start (stored hashed). `FAASPOT_ADMIN_TOKEN`; unset: generated on first start. */
+  readonly adminToken: string | undefined;
+  /** Worker threads, each running one function at a time. `FAASPOT_WORKERS`, default: the CPU count. */
+  readonly workers: number;
+  /** Timeout of a function that sets none, in seconds. `FAASPOT_DEFAULT_TIMEOUT`, default 60. */
+  readonly defaultTimeoutSeconds: number;
+  /** Largest timeout a function may set, in seconds. `FAASPOT_MAX_TIMEOUT`, default 900. */
+  readonly maxTimeoutSeconds: number;
+  /** How long an interrupted run may take to stop before its worker is ended, ms. `FAASPOT_KILL_GRACE_MS`, default 1000. */
+  readonly killGraceMs: number;
+  /** Memory for warm interpreters across all workers, bytes. `FAASPOT_MEMORY_BUDGET` (bytes, or with K/M/G suffix), default 2G. */
+  readonly memoryBudgetBytes: number;
+  /** Largest request body, bytes. `FAASPOT_MAX_BODY`, default 6 MiB. */
+  readonly maxBodyBytes: number;
+  /** Largest function source, bytes. `FAASPOT_MAX_CODE`, default 1 MiB. */
+  readonly maxCodeBytes: number;
+  /** Most items in one bulk_rpc. `FAASPOT_MAX_BULK`, default 10000. */
+  readonly maxBulk: number;
+  /** Captured stdout+stderr kept per execution, bytes; the start is kept. `FAASPOT_LOG_CAP`, default 64 KiB. */
+  readonly logCapBytes: number;
+}
+
+/** Raised for a setting that cannot be used; the message names the variable and what it expects. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+function readInteger(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw.trim());
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be an integer from ${min} to ${max}; got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function readNumber(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw.trim());
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be a number from ${min} to ${max}; got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function readSize(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const match = /^(\d+)\s*([kKmMgG]?)(?:i?[bB])?$/.exec(raw.trim());
+  const value = match ? Number(match[1]) * (SIZE_UNITS[(match[2] ?? '').toLowerCase()] ?? 1) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${key} must be a size in bytes of at least ${min}, optionally with K, M or G (e.g. 512M); got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/**
+ * Reads the settings from the environment (and `overrides`, which win), validates them and returns a
+ * frozen object. This is the only place that reads `process.env`.
+ *
+ * @example loadConfig(process.env, { port: 0, dataDir: '/tmp/faaspot-test' })
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const port = readInteger(env, 'FAASPOT_PORT', 8080, 0, 65535);
+  const host = env.FAASPOT_HOST?.trim() || '127.0.0.1';
+  const adminToken = env.FAASPOT_ADMIN_TOKEN?.trim() || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError('FAASPOT_ADMIN_TOKEN must be at least 16 characters long');
+  }
+  const config: Config = {
+    port,
+    host,
+    dataDir: resolve(env.FAASPOT_DATA_DIR?.trim() || 'data'),
+    adminToken,
+    workers: readInteger(env, 'FAASPOT_WORKERS', availableParallelism(), 1, 256),
+    defaultTimeoutSeconds: readNumber(env, 'FAASPOT_DEFAULT_TIMEOUT', 60, 0.001, 86_400),
+    maxTimeoutSeconds: readNumber(env, 'FAASPOT_MAX_TIMEOUT', 900, 0.001, 86_400),
+    killGraceMs: readInteger(env, 'FAASPOT_KILL_GRACE_MS', 1000, 0, 60_000),
+    memoryBudgetBytes: readSize(env, 'FAASPOT_MEMORY_BUDGET', 2 * 1024 ** 3, 0),
+    maxBodyBytes: readSize(env, 'FAASPOT_MAX_BODY', 6 * 1024 ** 2, 1024),
+    maxCodeBytes: readSize(env, 'FAASPOT_MAX_CODE', 1024 ** 2, 64),
+    maxBulk: readInteger(env, 'FAASPOT_MAX_BULK', 10_000, 1, 1_000_000),
+    logCapBytes: readSize(env, 'FAASPOT_LOG_CAP', 64 * 1024, 0),
+    ...overrides,
+  };
+  if (config.defaultTimeoutSeconds > config.maxTimeoutSeconds) {
+    throw new ConfigError('FAASPOT_DEFAULT_TIMEOUT must not exceed FAASPOT_MAX_TIMEOUT');
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,489 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  ExecutionEnd,
+  ExecutionError,
+  NewExecution,
+  Store,
+  StoredExecution,
+  StoredFunction,
+} from '../store/store.js';
+import type { CancelOutcome, Executor, ExecutorStatus } from './executor.js';
+import { Fifo } from './fifo.js';
+import { Lane, TaskAbortedError } from './lane.js';
+import type { FunctionSource, RunResult, RunTask, ValidateResult } from './protocol.js';
+
+/** Settings of the {@link Engine}; see `Config` for their meaning and defaults. */
+export interface EngineConfig {
+  workers: number;
+  memoryBudgetBytes: number;
+  killGraceMs: number;
+  logCapBytes: number;
+}
+
+interface QueueItem {
+  id: string;
+  namespace: string;
+  functionId: string;
+  args: string;
+  created: string;
+  functionName: string;
+  /** Set for a blocking run: its caller waits for the final record. */
+  done?: (record: StoredExecution) => void;
+  cancelled: boolean;
+}
+
+interface Running {
+  item: QueueItem;
+  lane: Lane;
+  controller: AbortController;
+  stopReason: 'timeout' | 'cancelled' | undefined;
+  timers: NodeJS.Timeout[];
+  timeoutSeconds: number;
+}
+
+/** File name shown in tracebacks: `hello.py` for a function named `hello` or `hello.py`. */
+export function functionFilename(name: string): string {
+  return name.endsWith('.py') ? name : `${name}.py`;
+}
+
+const now = () => new Date().toISOString();
+
+/**
+ * Runs executions in pooled Pyodide interpreters. Blocking runs go before queued non-blocking ones
+ * (a caller is waiting on them); each kind runs in creation order. One execution per worker thread.
+ */
+export class Engine implements Executor {
+  readonly #config: EngineConfig;
+  readonly #store: Store;
+  readonly #lanes: Lane[] = [];
+  readonly #validator: Lane;
+  readonly #blockingQueue = new Fifo<QueueItem>();
+  readonly #queue = new Fifo<QueueItem>();
+  /** Items waiting in either queue, by id, for cancellation. */
+  readonly #pending = new Map<string, QueueItem>();
+  readonly #running = new Map<string, Running>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  /** Latest version seen of each function, so a dispatch can prefer a lane where it is warm. */
+  readonly #versions = new Map<string, number>();
+  #warm = false;
+  #closing = false;
+
+  private constructor(config: EngineConfig, store: Store) {
+    this.#config = Object.freeze({ ...config });
+    this.#store = store;
+    const perLane = Math.floor(config.memoryBudgetBytes / config.workers);
+    for (let i = 0; i < config.workers; i++) this.#lanes.push(new Lane(i, perLane));
+    this.#validator = new Lane(config.workers, 0);
+  }
+
+  /**
+   * Recovers from the previous process (fails what it left running, re-queues pending executions),
+   * then starts the workers warming. Resolves before they are warm; see {@link status}.
+   */
+  static async start(config: EngineConfig, store: Store): Promise<Engine> {
+    await store.failInterrupted({
+      status: 'failed',
+      output: null,
+      error: {
+        type: 'ServerRestarted',
+        message: 'the server stopped while this execution was running or its caller was waiting; it was not run again',
+        traceback: null,
+      },
+      logs: '',
+      logsTruncated: false,
+      finished: now(),
+      durationMs: null,
+    });
+    const engine = new Engine(config, store);
+    for (const queued of await store.listQueued()) {
+      const item: QueueItem = {
+        id: queued.id,
+        namespace: queued.namespace,
+        functionId: queued.functionId,
+        args: queued.args,
+        created: '',
+        functionName: '',
+        cancelled: false,
+      };
+      engine.#pending.set(item.id, item);
+      engine.#queue.push(item);
+    }
+    engine.#warmUp();
+    return engine;
+  }
+
+  /** Resolves once every worker holds a pristine interpreter. */
+  whenWarm(): Promise<void> {
+    return this.#warming;
+  }
+
+  #warming: Promise<void> = Promise.resolve();
+
+  #warmUp(): void {
+    const lanes = [...this.#lanes, this.#validator];
+    for (const lane of this.#lanes) lane.busy = true;
+    this.#warming = Promise.all(
+      lanes.map(async (lane) => {
+        try {
+          await lane.exec({ kind: 'warm' });
+        } finally {
+          lane.busy = false;
+          this.#pump();
+        }
+      }),
+    ).then(() => {
+      this.#warm = true;
+    });
+    this.#warming.catch(() => {});
+  }
+
+  status(): ExecutorStatus {
+    return {
+      warm: this.#warm,
+      workers: this.#lanes.length,
+      running: this.#running.size,
+      queued: this.#pending.size,
+    };
+  }
+
+  async validate(code: string, filename: string): Promise<ValidateResult> {
+    return this.#validator.exec<ValidateResult>({ kind: 'validate', code, filename });
+  }
+
+  async runBlocking(fn: StoredFunction, args: string): Promise<StoredExecution> {
+    const item = this.#newItem(fn, args);
+    await this.#store.insertExecutions([toNewExecution(item, true)]);
+    const finished = new Promise<StoredExecution>((resolve) => {
+      item.done = resolve;
+    });
+    this.#pending.set(item.id, item);
+    this.#blockingQueue.push(item);
+    this.#pump();
+    return finished;
+  }
+
+  async enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]> {
+    const items = argsList.map((args) => this.#newItem(fn, args));
+    await this.#store.insertExecutions(items.map((item) => toNewExecution(item, false)));
+    for (const item of items) {
+      this.#pending.set(item.id, item);
+      this.#queue.push(item);
+    }
+    this.#pump();
+    return items.map((item) => item.id);
+  }
+
+  async cancel(namespace: string, id: string): Promise<CancelOutcome> {
+    const item = this.#pending.get(id);
+    if (item && item.namespace === namespace) {
+      this.#pending.delete(id);
+      item.cancelled = true;
+      await this.#finish(item, null, this.#cancelledEnd('the execution was cancelled before it started'));
+      return 'cancelled';
+    }
+    const running = this.#running.get(id);
+    if (running && running.item.namespace === namespace) {
+      const ended = this.waitForEnd(id, this.#config.killGraceMs + 5_000);
+      this.#stop(running, 'cancelled');
+      await ended;
+      return 'cancelled';
+    }
+    const stored = await this.#store.getExecution(namespace, id);
+    return stored ? 'ended' : 'not-found';
+  }
+
+  waitForEnd(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.#waiters.get(id);
+      if (!waiters) this.#waiters.set(id, (waiters = new Set()));
+      const set = waiters;
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && this.#waiters.get(id) === set) this.#waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  retire(previous: StoredFunction, cancelledIds: readonly string[] = []): void {
+    for (const id of cancelledIds) {
+      const item = this.#pending.get(id);
+      if (!item) continue;
+      this.#pending.delete(id);
+      item.cancelled = true;
+      // The store already marked it cancelled, with the function's deletion.
+      void this.#finish(item, null, this.#cancelledEnd('the function was deleted'), false);
+    }
+    const prefix = `${previous.id}:`;
+    for (const lane of this.#lanes) {
+      const keys = [...lane.warm].filter((key) => key.startsWith(prefix));
+      if (keys.length === 0) continue;
+      for (const key of keys) lane.retired.add(key);
+      if (!lane.busy) void this.#sendRetire(lane);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const running of this.#running.values()) running.timers.forEach(clearTimeout);
+    await Promise.allSettled([...this.#lanes, this.#validator].map((lane) => lane.destroy()));
+  }
+
+  #newItem(fn: StoredFunction, args: string): QueueItem {
+    this.#versions.set(fn.id, fn.version);
+    return {
+      id: randomUUID(),
+      namespace: fn.namespace,
+      functionId: fn.id,
+      functionName: fn.name,
+      args,
+      created: now(),
+      cancelled: false,
+    };
+  }
+
+  async #sendRetire(lane: Lane): Promise<void> {
+    lane.busy = true;
+    const keys = [...lane.retired];
+    lane.retired.clear();
+    try {
+      await lane.exec({ kind: 'retire', keys });
+    } catch {
+      // A lane that failed to retire was reset; nothing of the old version survives there.
+    } finally {
+      lane.busy = false;
+      this.#pump();
+    }
+  }
+
+  #nextItem(): QueueItem | undefined {
+    for (const queue of [this.#blockingQueue, this.#queue]) {
+      while (queue.size > 0) {
+        const item = queue.shift();
+        if (item && !item.cancelled) return item;
+      }
+    }
+    return undefined;
+  }
+
+  #peekItem(): QueueItem | undefined {
+    for (const queue of [this.#blockingQueue, this.#queue]) {
+      while (queue.size > 0) {
+        const item = queue.peek();
+        if (item && !item.cancelled) return item;
+        queue.shift();
+      }
+    }
+    return undefined;
+  }
+
+  /** The idle lane to run `item` on: one where its version is warm, else one with a pristine interpreter ready. */
+  #chooseLane(item: QueueItem): Lane | undefined {
+    const version = this.#versions.get(item.functionId);
+    const key = version === undefined ? undefined : `${item.functionId}:${version}`;
+    let best: Lane | undefined;
+    let bestScore = -1;
+    for (const lane of this.#lanes) {
+      if (lane.busy) continue;
+      const score = key !== undefined && lane.warm.has(key) ? 2 : lane.pristineReady ? 1 : 0;
+      if (score > bestScore || (score === bestScore && best && lane.lastUsed < best.lastUsed)) {
+        best = lane;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  #pump(): void {
+    if (this.#closing) return;
+    for (;;) {
+      const next = this.#peekItem();
+      if (!next) return;
+      const lane = this.#chooseLane(next);
+      if (!lane) return;
+      const item = this.#nextItem();
+      if (!item) return;
+      this.#pending.delete(item.id);
+      lane.busy = true;
+      void this.#execute(item, lane);
+    }
+  }
+
+  async #execute(item: QueueItem, lane: Lane): Promise<void> {
+    const running: Running = {
+      item,
+      lane,
+      controller: new AbortController(),
+      stopReason: undefined,
+      timers: [],
+      timeoutSeconds: 0,
+    };
+    this.#running.set(item.id, running);
+    let end: ExecutionEnd;
+    let version: number | null = null;
+    let started: string | null = null;
+    try {
+      const fn = await this.#store.getFunctionById(item.functionId);
+      if (!fn) {
+        end = this.#cancelledEnd('the function was deleted before the execution started');
+      } else {
+        this.#versions.set(fn.id, fn.version);
+        version = fn.version;
+        item.functionName = fn.name;
+        running.timeoutSeconds = fn.timeoutSeconds;
+        const key = `${fn.id}:${fn.version}`;
+        started = now();
+        await this.#store.markRunning(item.id, fn.version, started);
+        if (!lane.warm.has(key) && !lane.pristineReady) await lane.exec({ kind: 'warm' });
+        if (running.stopReason) {
+          end = this.#cancelledEnd('the execution was cancelled');
+        } else {
+          running.timers.push(setTimeout(() => this.#stop(running, 'timeout'), fn.timeoutSeconds * 1000));
+          const source: FunctionSource = { code: fn.code, context: fn.context, filename: functionFilename(fn.name) };
+          const task = (withSource: boolean): RunTask => ({
+            kind: 'run',
+            key,
+            source: withSource ? source : undefined,
+            args: item.args,
+            logCapBytes: this.#config.logCapBytes,
+            retire: [...lane.retired],
+          });
+          lane.retired.clear();
+          let result = await lane.exec<RunResult>(task(!lane.warm.has(key)), running.controller.signal);
+          if (result.outcome === 'not-loaded') {
+            result = await lane.exec<RunResult>(task(true), running.controller.signal);
+          }
+          end = this.#endFromResult(result, running);
+        }
+      }
+    } catch (error) {
+      end = this.#endFromFailure(error, running);
+    } finally {
+      running.timers.forEach(clearTimeout);
+      this.#running.delete(item.id);
+      lane.busy = false;
+    }
+    await this.#finish(item, { version, started }, end);
+    this.#pump();
+  }
+
+  #stop(running: Running, reason: 'timeout' | 'cancelled'): void {
+    if (running.stopReason) return;
+    running.stopReason = reason;
+    running.lane.interrupt();
+    // Code that ignores the interrupt (a C loop, time.sleep) is stopped by ending its thread.
+    running.timers.push(setTimeout(() => running.controller.abort(), this.#config.killGraceMs));
+  }
+
+  #stoppedError(running: Running, traceback: string | null): ExecutionError {
+    return running.stopReason === 'timeout'
+      ? {
+          type: 'Timeout',
+          message: `main did not finish within the function's timeout of ${running.timeoutSeconds} s and was stopped`,
+          traceback,
+        }
+      : { type: 'Cancelled', message: 'the execution was cancelled while running', traceback };
+  }
+
+  #endFromResult(result: RunResult, running: Running): ExecutionEnd {
+    const base = { logs: result.logs, logsTruncated: result.logsTruncated, finished: now(), durationMs: result.durationMs };
+    if (running.stopReason && result.outcome !== 'completed') {
+      return {
+        ...base,
+        status: running.stopReason === 'timeout' ? 'failed' : 'cancelled',
+        output: null,
+        error: this.#stoppedError(running, result.error?.traceback ?? null),
+      };
+    }
+    if (result.outcome === 'completed') return { ...base, status: 'completed', output: result.output, error: null };
+    return {
+      ...base,
+      status: 'failed',
+      output: null,
+      error: result.error ?? { type: 'InternalError', message: 'the function failed without an error', traceback: null },
+    };
+  }
+
+  #endFromFailure(error: unknown, running: Running): ExecutionEnd {
+    const base = { output: null, logs: '', logsTruncated: false, finished: now(), durationMs: null };
+    if (error instanceof TaskAbortedError && running.stopReason) {
+      return {
+        ...base,
+        status: running.stopReason === 'timeout' ? 'failed' : 'cancelled',
+        error: this.#stoppedError(running, null),
+      };
+    }
+    return {
+      ...base,
+      status: 'failed',
+      error: {
+        type: 'WorkerCrashed',
+        message: 'the interpreter running this execution stopped unexpectedly; its worker was replaced',
+        traceback: null,
+      },
+    };
+  }
+
+  #cancelledEnd(message: string): ExecutionEnd {
+    return {
+      status: 'cancelled',
+      output: null,
+      error: { type: 'Cancelled', message, traceback: null },
+      logs: '',
+      logsTruncated: false,
+      finished: now(),
+      durationMs: null,
+    };
+  }
+
+  async #finish(
+    item: QueueItem,
+    run: { version: number | null; started: string | null } | null,
+    end: ExecutionEnd,
+    write = true,
+  ): Promise<void> {
+    if (write && !this.#closing) {
+      try {
+        await this.#store.finishExecution(item.id, end);
+      } catch {
+        // The store is closing under us; the next start marks this execution ServerRestarted.
+      }
+    }
+    item.done?.({
+      seq: 0,
+      id: item.id,
+      namespace: item.namespace,
+      functionId: item.functionId,
+      functionName: item.functionName,
+      functionVersion: run?.version ?? null,
+      status: end.status,
+      blocking: item.done !== undefined,
+      args: item.args,
+      output: end.output,
+      error: end.error,
+      logs: end.logs,
+      logsTruncated: end.logsTruncated,
+      created: item.created,
+      started: run?.started ?? null,
+      finished: end.finished,
+      durationMs: end.durationMs,
+    });
+    const waiters = this.#waiters.get(item.id);
+    if (waiters) for (const wake of [...waiters]) wake();
+  }
+}
+
+function toNewExecution(item: QueueItem, blocking: boolean): NewExecution {
+  return {
+    id: item.id,
+    namespace: item.namespace,
+    functionId: item.functionId,
+    functionName: item.functionName,
+    blocking,
+    args: item.args,
+    created: item.created,
+  };
+}

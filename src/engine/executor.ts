@@ -1,0 +1,35 @@
+import type { StoredExecution, StoredFunction } from '../store/store.js';
+import type { ValidateResult } from './protocol.js';
+
+/** What cancelling an execution came to. */
+export type CancelOutcome = 'cancelled' | 'ended' | 'not-found';
+
+/** Counts the health endpoint reports. */
+export interface ExecutorStatus {
+  /** Every worker has a pristine interpreter ready (or has had one since start). */
+  warm: boolean;
+  workers: number;
+  running: number;
+  queued: number;
+}
+
+/**
+ * What the HTTP API asks of the engine. The API never sees threads or interpreters; tests can
+ * substitute another implementation.
+ */
+export interface Executor {
+  status(): ExecutorStatus;
+  /** Compiles code and checks its main in an interpreter, running nothing. */
+  validate(code: string, filename: string): Promise<ValidateResult>;
+  /** Records and runs one execution, resolving with its final record once it has ended. */
+  runBlocking(fn: StoredFunction, args: string): Promise<StoredExecution>;
+  /** Records executions as pending (committed before this resolves) and queues them; returns their ids. */
+  enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]>;
+  /** Cancels a pending or running execution of the namespace. */
+  cancel(namespace: string, id: string): Promise<CancelOutcome>;
+  /** Resolves when the execution ends or after `ms`, whichever is first. */
+  waitForEnd(id: string, ms: number): Promise<void>;
+  /** A function changed (new version) or was deleted: its old interpreters must never run again. */
+  retire(previous: StoredFunction, cancelledIds?: readonly string[]): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,97 @@
+/**
+ * The messages that cross the thread boundary between the engine (main thread) and a worker
+ * (runtime/worker.ts). Typed once here and imported by both sides.
+ */
+
+/** Data every worker receives at start through Tinypool's `workerData`. */
+export interface WorkerData {
+  /** One Int32 the engine sets to 2 (SIGINT) to interrupt the Python code running in this worker. */
+  interruptBuffer: SharedArrayBuffer;
+  /** Warm interpreters of this worker may use this much WebAssembly memory in total, bytes. */
+  memoryBudgetBytes: number;
+}
+
+/** What a function version needs to be loaded into a fresh interpreter. */
+export interface FunctionSource {
+  code: string;
+  /** The context as a JSON object text. */
+  context: string;
+  /** File name shown in tracebacks. */
+  filename: string;
+}
+
+export type WorkerTask = WarmTask | RunTask | RetireTask | ValidateTask;
+
+/** Make sure a pristine interpreter is ready; answers once it is. */
+export interface WarmTask {
+  kind: 'warm';
+}
+
+/** Run `main` of a function version once. */
+export interface RunTask {
+  kind: 'run';
+  /** Identifies the function version: `<function id>:<version>`. */
+  key: string;
+  /** Present when the engine does not know the worker to hold `key` warm. */
+  source: FunctionSource | undefined;
+  /** The arguments as a JSON object text. */
+  args: string;
+  logCapBytes: number;
+  /** Keys the worker should drop before running (retired versions). */
+  retire: string[];
+}
+
+/** Drop the interpreters of these keys. */
+export interface RetireTask {
+  kind: 'retire';
+  keys: string[];
+}
+
+/** Compile code and check its `main` without running anything. */
+export interface ValidateTask {
+  kind: 'validate';
+  code: string;
+  filename: string;
+}
+
+export interface PythonError {
+  type: string;
+  message: string;
+  traceback: string | null;
+}
+
+export type WorkerResult = WarmResult | RunResult | ValidateResult;
+
+export interface WarmResult {
+  kind: 'warm';
+  warm: string[];
+  pristineReady: boolean;
+}
+
+export interface RunResult {
+  kind: 'run';
+  /** `not-loaded`: the worker does not hold `key` and no source came with the task. */
+  outcome: 'completed' | 'failed' | 'not-loaded';
+  /** main's return value as JSON text, when completed. */
+  output: string | null;
+  error: PythonError | null;
+  logs: string;
+  logsTruncated: boolean;
+  /** Time spent in main itself, ms. */
+  durationMs: number | null;
+  /** Keys this worker holds warm after the run, least recently used first. */
+  warm: string[];
+  /** Whether a pristine interpreter is ready now (false while its replacement boots). */
+  pristineReady: boolean;
+}
+
+export type ValidateResult =
+  | { kind: 'validate'; ok: true }
+  | {
+      kind: 'validate';
+      ok: false;
+      problem: 'syntax' | 'main';
+      message: string;
+      line: number | null;
+      column: number | null;
+    };

@@ -1,0 +1,48 @@
+/**
+ * Every error the HTTP API can answer with, declared once: a stable code, its HTTP status and a plain
+ * message. Codes are part of the wire contract: extend the list, never rename an entry.
+ */
+export const errorCodes = {
+  UNAUTHENTICATED: { status: 401, message: 'Send a valid token in the Authorization header: "Token <token>" or "Bearer <token>".' },
+  FORBIDDEN: { status: 403, message: 'This token may not do that; use an admin token.' },
+  NOT_FOUND: { status: 404, message: 'No such route; see the API reference in the README.' },
+  FUNCTION_NOT_FOUND: { status: 404, message: 'No function by that name in this namespace.' },
+  EXECUTION_NOT_FOUND: { status: 404, message: 'No execution with that id in this namespace.' },
+  TOKEN_NOT_FOUND: { status: 404, message: 'No token with that id.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not answer that method.' },
+  FUNCTION_EXISTS: { status: 409, message: 'A function by that name already exists; update it with PATCH or choose another name.' },
+  EXECUTION_ENDED: { status: 409, message: 'The execution has already ended and cannot be cancelled.' },
+  INVALID_REQUEST: { status: 400, message: 'The request is malformed.' },
+  INVALID_NAME: { status: 400, message: 'The function name is not valid.' },
+  INVALID_CODE: { status: 400, message: 'The function code is not valid Python.' },
+  INVALID_MAIN: { status: 400, message: 'The code must define a top-level `def main(args, context)`.' },
+  INVALID_CONTEXT: { status: 400, message: 'The context is not valid.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as JSON (Content-Type: application/json).' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the server accepts.' },
+  QUEUE_FULL: { status: 429, message: 'Too many executions are waiting; retry later.' },
+  SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry against the next instance.' },
+  NOT_READY: { status: 503, message: 'The server is starting; retry shortly.' },
+  FUNCTION_FAILED: { status: 502, message: 'The function raised an exception or returned a value that is not JSON.' },
+  FUNCTION_TIMEOUT: { status: 504, message: 'The function did not finish within its timeout.' },
+  INTERNAL: { status: 500, message: 'Internal server error.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/**
+ * An error to answer a request with. `details` become extra top-level fields of the JSON body
+ * (for example `execution` or `line`). 5xx other than function outcomes never expose internals.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message ?? errorCodes[code].message);
+    this.name = 'ApiError';
+    this.status = errorCodes[code].status;
+  }
+}

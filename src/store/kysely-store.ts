@@ -1,0 +1,346 @@
+import { Migrator, type Kysely, type Selectable } from 'kysely';
+import type { Database, ExecutionsTable, FunctionsTable, TokensTable } from './schema.js';
+import { StaticMigrationProvider } from './migrations.js';
+import {
+  NameTakenError,
+  type ExecutionEnd,
+  type ExecutionQuery,
+  type FunctionPatch,
+  type NewExecution,
+  type QueuedExecution,
+  type Store,
+  type StoredExecution,
+  type StoredFunction,
+  type StoredToken,
+} from './store.js';
+
+/** What {@link KyselyStore} needs from the dialect it runs on. */
+export interface KyselyStoreConfig {
+  /** A Kysely instance on any dialect; the store owns it and destroys it on close. */
+  db: Kysely<Database>;
+  /** Tells a unique-constraint violation of this dialect's driver from other errors. */
+  isUniqueViolation: (error: unknown) => boolean;
+}
+
+/** Rows per INSERT statement: keeps bound parameters well under every dialect's limit. */
+const INSERT_CHUNK = 500;
+
+/** The {@link Store} written against Kysely alone; the dialect comes from outside. */
+export class KyselyStore implements Store {
+  readonly #db: Kysely<Database>;
+  readonly #isUniqueViolation: (error: unknown) => boolean;
+
+  constructor(config: KyselyStoreConfig) {
+    this.#db = config.db;
+    this.#isUniqueViolation = config.isUniqueViolation;
+  }
+
+  /** Brings the schema up to date; run once at start-up. */
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.#db, provider: new StaticMigrationProvider() });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+  }
+
+  async countTokens(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async insertToken(token: StoredToken): Promise<void> {
+    await this.#db
+      .insertInto('tokens')
+      .values({
+        id: token.id,
+        token_hash: token.tokenHash,
+        namespace: token.namespace,
+        admin: token.admin ? 1 : 0,
+        created: token.created,
+      })
+      .execute();
+  }
+
+  async findTokenByHash(tokenHash: string): Promise<StoredToken | undefined> {
+    const row = await this.#db.selectFrom('tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return row && toToken(row);
+  }
+
+  async listTokens(): Promise<StoredToken[]> {
+    const rows = await this.#db.selectFrom('tokens').selectAll().orderBy('created').orderBy('id').execute();
+    return rows.map(toToken);
+  }
+
+  async deleteToken(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('tokens').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async insertFunction(fn: StoredFunction): Promise<void> {
+    try {
+      await this.#db
+        .insertInto('functions')
+        .values({
+          id: fn.id,
+          namespace: fn.namespace,
+          name: fn.name,
+          version: fn.version,
+          code: fn.code,
+          context: fn.context,
+          timeout_seconds: fn.timeoutSeconds,
+          created: fn.created,
+          updated: fn.updated,
+        })
+        .execute();
+    } catch (error) {
+      if (this.#isUniqueViolation(error)) throw new NameTakenError(fn.name);
+      throw error;
+    }
+  }
+
+  async getFunction(namespace: string, name: string): Promise<StoredFunction | undefined> {
+    const row = await this.#db
+      .selectFrom('functions')
+      .selectAll()
+      .where('namespace', '=', namespace)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && toFunction(row);
+  }
+
+  async getFunctionById(id: string): Promise<StoredFunction | undefined> {
+    const row = await this.#db.selectFrom('functions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toFunction(row);
+  }
+
+  async listFunctions(namespace: string): Promise<StoredFunction[]> {
+    const rows = await this.#db
+      .selectFrom('functions')
+      .selectAll()
+      .where('namespace', '=', namespace)
+      .orderBy('name')
+      .execute();
+    return rows.map(toFunction);
+  }
+
+  async updateFunction(
+    namespace: string,
+    name: string,
+    patch: FunctionPatch,
+    updated: string,
+  ): Promise<StoredFunction | undefined> {
+    try {
+      const row = await this.#db
+        .updateTable('functions')
+        .set((eb) => ({
+          version: eb('version', '+', 1),
+          updated,
+          ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.code !== undefined && { code: patch.code }),
+          ...(patch.context !== undefined && { context: patch.context }),
+          ...(patch.timeoutSeconds !== undefined && { timeout_seconds: patch.timeoutSeconds }),
+        }))
+        .where('namespace', '=', namespace)
+        .where('name', '=', name)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toFunction(row);
+    } catch (error) {
+      if (this.#isUniqueViolation(error)) throw new NameTakenError(patch.name ?? name);
+      throw error;
+    }
+  }
+
+  async deleteFunction(
+    namespace: string,
+    name: string,
+    cancelled: ExecutionEnd,
+  ): Promise<{ fn: StoredFunction; cancelledIds: string[] } | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .deleteFrom('functions')
+        .where('namespace', '=', namespace)
+        .where('name', '=', name)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const cancelledRows = await trx
+        .updateTable('executions')
+        .set(endColumns(cancelled))
+        .where('function_id', '=', row.id)
+        .where('status', '=', 'pending')
+        .returning('id')
+        .execute();
+      return { fn: toFunction(row), cancelledIds: cancelledRows.map((r) => r.id) };
+    });
+  }
+
+  async insertExecutions(executions: readonly NewExecution[]): Promise<void> {
+    const rows = executions.map((e) => ({
+      id: e.id,
+      namespace: e.namespace,
+      function_id: e.functionId,
+      function_name: e.functionName,
+      function_version: null,
+      status: 'pending' as const,
+      blocking: e.blocking ? 1 : 0,
+      args: e.args,
+      logs: '',
+      logs_truncated: 0,
+      created: e.created,
+    }));
+    if (rows.length <= INSERT_CHUNK) {
+      await this.#db.insertInto('executions').values(rows).execute();
+      return;
+    }
+    await this.#db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await trx.insertInto('executions').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+      }
+    });
+  }
+
+  async markRunning(id: string, functionVersion: number, started: string): Promise<void> {
+    await this.#db
+      .updateTable('executions')
+      .set({ status: 'running', function_version: functionVersion, started })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async finishExecution(id: string, end: ExecutionEnd): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('executions')
+      .set(endColumns(end))
+      .where('id', '=', id)
+      .where('status', 'in', ['pending', 'running'])
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async getExecution(namespace: string, id: string): Promise<StoredExecution | undefined> {
+    const row = await this.#db
+      .selectFrom('executions')
+      .selectAll()
+      .where('namespace', '=', namespace)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toExecution(row);
+  }
+
+  async getExecutions(namespace: string, ids: readonly string[]): Promise<(StoredExecution | undefined)[]> {
+    if (ids.length === 0) return [];
+    const byId = new Map<string, StoredExecution>();
+    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+      const rows = await this.#db
+        .selectFrom('executions')
+        .selectAll()
+        .where('namespace', '=', namespace)
+        .where('id', 'in', ids.slice(i, i + INSERT_CHUNK))
+        .execute();
+      for (const row of rows) byId.set(row.id, toExecution(row));
+    }
+    return ids.map((id) => byId.get(id));
+  }
+
+  async listExecutions(namespace: string, query: ExecutionQuery): Promise<StoredExecution[]> {
+    let q = this.#db.selectFrom('executions').selectAll().where('namespace', '=', namespace);
+    if (query.statuses) q = q.where('status', 'in', query.statuses);
+    if (query.functionName !== undefined) q = q.where('function_name', '=', query.functionName);
+    if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
+    const rows = await q.orderBy('seq', 'desc').limit(query.limit).execute();
+    return rows.map(toExecution);
+  }
+
+  async listQueued(): Promise<QueuedExecution[]> {
+    const rows = await this.#db
+      .selectFrom('executions')
+      .select(['id', 'namespace', 'function_id', 'args', 'blocking'])
+      .where('status', '=', 'pending')
+      .where('blocking', '=', 0)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      namespace: r.namespace,
+      functionId: r.function_id,
+      args: r.args,
+      blocking: r.blocking === 1,
+    }));
+  }
+
+  async failInterrupted(end: ExecutionEnd): Promise<number> {
+    const result = await this.#db
+      .updateTable('executions')
+      .set(endColumns(end))
+      .where((eb) =>
+        eb.or([eb('status', '=', 'running'), eb.and([eb('status', '=', 'pending'), eb('blocking', '=', 1)])]),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+}
+
+function endColumns(end: ExecutionEnd) {
+  return {
+    status: end.status,
+    output: end.output,
+    error: end.error && JSON.stringify(end.error),
+    logs: end.logs,
+    logs_truncated: end.logsTruncated ? 1 : 0,
+    finished: end.finished,
+    duration_ms: end.durationMs,
+  };
+}
+
+function toToken(row: Selectable<TokensTable>): StoredToken {
+  return {
+    id: row.id,
+    tokenHash: row.token_hash,
+    namespace: row.namespace,
+    admin: row.admin === 1,
+    created: row.created,
+  };
+}
+
+function toFunction(row: Selectable<FunctionsTable>): StoredFunction {
+  return {
+    id: row.id,
+    namespace: row.namespace,
+    name: row.name,
+    version: row.version,
+    code: row.code,
+    context: row.context,
+    timeoutSeconds: row.timeout_seconds,
+    created: row.created,
+    updated: row.updated,
+  };
+}
+
+function toExecution(row: Selectable<ExecutionsTable>): StoredExecution {
+  return {
+    seq: row.seq,
+    id: row.id,
+    namespace: row.namespace,
+    functionId: row.function_id,
+    functionName: row.function_name,
+    functionVersion: row.function_version,
+    status: row.status,
+    blocking: row.blocking === 1,
+    args: row.args,
+    output: row.output,
+    error: row.error === null ? null : (JSON.parse(row.error) as StoredExecution['error']),
+    logs: row.logs,
+    logsTruncated: row.logs_truncated === 1,
+    created: row.created,
+    started: row.started,
+    finished: row.finished,
+    durationMs: row.duration_ms,
+  };
+}

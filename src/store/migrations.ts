@@ -1,0 +1,73 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * The schema's history, oldest first. Written against Kysely's portable schema builder so that
+ * another dialect can run them; never edit an entry that has shipped, add a new one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('admin', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('functions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('context', 'text', (c) => c.notNull())
+        .addColumn('timeout_seconds', 'real', (c) => c.notNull())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .addUniqueConstraint('functions_namespace_name', ['namespace', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('executions')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('function_id', 'text', (c) => c.notNull())
+        .addColumn('function_name', 'text', (c) => c.notNull())
+        .addColumn('function_version', 'integer')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('blocking', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('args', 'text', (c) => c.notNull())
+        .addColumn('output', 'text')
+        .addColumn('error', 'text')
+        .addColumn('logs', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('logs_truncated', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('started', 'text')
+        .addColumn('finished', 'text')
+        .addColumn('duration_ms', 'real')
+        .execute();
+      await db.schema.createIndex('executions_status_seq').on('executions').columns(['status', 'seq']).execute();
+      await db.schema
+        .createIndex('executions_namespace_seq')
+        .on('executions')
+        .columns(['namespace', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('executions_function_status')
+        .on('executions')
+        .columns(['function_id', 'status'])
+        .execute();
+    },
+  },
+};
+
+/** Hands Kysely's Migrator the migrations above, in name order. */
+export class StaticMigrationProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations);
+  }
+}

@@ -1,0 +1,143 @@
+import type { ExecutionStatus } from './schema.js';
+
+export type { ExecutionStatus } from './schema.js';
+
+/** A token as stored: never the token itself, only its hash. */
+export interface StoredToken {
+  id: string;
+  tokenHash: string;
+  namespace: string;
+  admin: boolean;
+  created: string;
+}
+
+/** A function as stored. `context` is a JSON object text; `version` grows by one on each update. */
+export interface StoredFunction {
+  id: string;
+  namespace: string;
+  name: string;
+  version: number;
+  code: string;
+  context: string;
+  timeoutSeconds: number;
+  created: string;
+  updated: string;
+}
+
+/** `error` of an execution record: the Python exception's class name, or a FaaSpot outcome such as `Timeout`. */
+export interface ExecutionError {
+  type: string;
+  message: string;
+  traceback: string | null;
+}
+
+/** An execution as stored. `args` and `output` are JSON texts, kept as the function produced them. */
+export interface StoredExecution {
+  seq: number;
+  id: string;
+  namespace: string;
+  functionId: string;
+  functionName: string;
+  functionVersion: number | null;
+  status: ExecutionStatus;
+  blocking: boolean;
+  args: string;
+  output: string | null;
+  error: ExecutionError | null;
+  logs: string;
+  logsTruncated: boolean;
+  created: string;
+  started: string | null;
+  finished: string | null;
+  durationMs: number | null;
+}
+
+export interface NewExecution {
+  id: string;
+  namespace: string;
+  functionId: string;
+  functionName: string;
+  blocking: boolean;
+  args: string;
+  created: string;
+}
+
+/** How an execution ended; written once, by the engine. */
+export interface ExecutionEnd {
+  status: 'completed' | 'failed' | 'cancelled';
+  output: string | null;
+  error: ExecutionError | null;
+  logs: string;
+  logsTruncated: boolean;
+  finished: string;
+  durationMs: number | null;
+}
+
+/** A pending execution as the scheduler needs it to run it. */
+export interface QueuedExecution {
+  id: string;
+  namespace: string;
+  functionId: string;
+  args: string;
+  blocking: boolean;
+}
+
+export interface ExecutionQuery {
+  statuses: readonly ExecutionStatus[] | undefined;
+  functionName: string | undefined;
+  limit: number;
+  /** Only executions older than this `seq` (the previous page's last). */
+  beforeSeq: number | undefined;
+}
+
+export interface FunctionPatch {
+  name?: string;
+  code?: string;
+  context?: string;
+  timeoutSeconds?: number;
+}
+
+/** Thrown by {@link Store.createFunction} and {@link Store.updateFunction} when the name is taken. */
+export class NameTakenError extends Error {
+  override name = 'NameTakenError';
+}
+
+/**
+ * Everything the API and the engine persist. The SQLite implementation is one of possibly many:
+ * nothing outside `store/` knows which database is underneath.
+ */
+export interface Store {
+  countTokens(): Promise<number>;
+  insertToken(token: StoredToken): Promise<void>;
+  findTokenByHash(tokenHash: string): Promise<StoredToken | undefined>;
+  listTokens(): Promise<StoredToken[]>;
+  deleteToken(id: string): Promise<boolean>;
+
+  insertFunction(fn: StoredFunction): Promise<void>;
+  getFunction(namespace: string, name: string): Promise<StoredFunction | undefined>;
+  getFunctionById(id: string): Promise<StoredFunction | undefined>;
+  listFunctions(namespace: string): Promise<StoredFunction[]>;
+  /** Applies the patch and bumps the version; undefined when there is no such function. */
+  updateFunction(namespace: string, name: string, patch: FunctionPatch, updated: string): Promise<StoredFunction | undefined>;
+  /** Deletes the function and cancels its pending executions, atomically; returns the cancelled ids. */
+  deleteFunction(
+    namespace: string,
+    name: string,
+    cancelled: ExecutionEnd,
+  ): Promise<{ fn: StoredFunction; cancelledIds: string[] } | undefined>;
+
+  /** Inserts all or none, committed when the promise resolves. */
+  insertExecutions(executions: readonly NewExecution[]): Promise<void>;
+  markRunning(id: string, functionVersion: number, started: string): Promise<void>;
+  /** Writes the end of a run unless it already ended; false when it had. */
+  finishExecution(id: string, end: ExecutionEnd): Promise<boolean>;
+  getExecution(namespace: string, id: string): Promise<StoredExecution | undefined>;
+  getExecutions(namespace: string, ids: readonly string[]): Promise<(StoredExecution | undefined)[]>;
+  listExecutions(namespace: string, query: ExecutionQuery): Promise<StoredExecution[]>;
+  /** Pending non-blocking executions in creation order: the queue to resume after a start. */
+  listQueued(): Promise<QueuedExecution[]>;
+  /** Fails what a previous process left running, and blocking runs whose caller is gone. Returns how many. */
+  failInterrupted(end: ExecutionEnd): Promise<number>;
+
+  close(): Promise<void>;
+}
