@@ -12,6 +12,7 @@ export const errorCodes = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not answer that method.' },
   FUNCTION_EXISTS: { status: 409, message: 'A function by that name already exists; update it with PATCH or choose another name.' },
   EXECUTION_ENDED: { status: 409, message: 'The execution has already ended and cannot be cancelled.' },
+  LAST_ADMIN_TOKEN: { status: 409, message: 'The last admin token cannot be revoked; create another admin token first.' },
   INVALID_REQUEST: { status: 400, message: 'The request is malformed.' },
   INVALID_NAME: { status: 400, message: 'The function name is not valid.' },
   INVALID_CODE: { status: 400, message: 'The function code is not valid Python.' },

@@ -1,0 +1,15 @@
+import type { Config } from '../config.js';
+import type { Executor } from '../engine/executor.js';
+import type { Store } from '../store/store.js';
+import type { Caller } from './middleware/authenticate.js';
+
+/** What the routes are built from: interfaces only, so a test can swap any of them. */
+export interface ApiDeps {
+  config: Config;
+  store: Store;
+  executor: Executor;
+}
+
+export interface ApiState {
+  caller: Caller;
+}

@@ -1,0 +1,94 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { ApiError } from '../../errors.js';
+import { assertFunctionName } from '../../functions/function-name.js';
+import type { StoredFunction } from '../../store/store.js';
+import type { ApiDeps, ApiState } from '../deps.js';
+import { describeJson, readArrayBody, readObjectBody } from '../request-body.js';
+import { wireExecution } from '../wire.js';
+
+/** Running functions: blocking (`/v1/sync/...`), non-blocking, and in bulk. */
+export function runRoutes(deps: ApiDeps): Router<ApiState> {
+  const { config, store, executor } = deps;
+  const router = new Router<ApiState>();
+
+  async function target(ctx: Context & { state: ApiState; params: Record<string, string | undefined> }): Promise<StoredFunction> {
+    const name = assertFunctionName(ctx.params.name);
+    const fn = await store.getFunction(ctx.state.caller.namespace, name);
+    if (!fn) throw new ApiError('FUNCTION_NOT_FOUND', `No function named ${JSON.stringify(name)} in this namespace`);
+    return fn;
+  }
+
+  /** Query-string arguments: every value a string; a repeated key keeps its last value. */
+  function queryArgs(ctx: Context): string {
+    const args: Record<string, string> = {};
+    for (const [key, value] of Object.entries(ctx.query)) {
+      const last = Array.isArray(value) ? value[value.length - 1] : value;
+      if (last !== undefined) args[key] = last;
+    }
+    return JSON.stringify(args);
+  }
+
+  async function runAndAnswer(ctx: Context, fn: StoredFunction, args: string): Promise<void> {
+    const record = await executor.runBlocking(fn, args);
+    ctx.set('X-Execution-Id', record.id);
+    if (record.status === 'completed') {
+      ctx.type = 'application/json';
+      ctx.body = record.output ?? 'null';
+      return;
+    }
+    const timedOut = record.error?.type === 'Timeout';
+    throw new ApiError(
+      timedOut ? 'FUNCTION_TIMEOUT' : 'FUNCTION_FAILED',
+      timedOut
+        ? `${fn.name} did not finish within its timeout of ${fn.timeoutSeconds} s`
+        : `${fn.name} failed: ${record.error?.type ?? 'Error'}: ${record.error?.message ?? ''}`.trimEnd(),
+      { execution: wireExecution(record) },
+      { 'X-Execution-Id': record.id },
+    );
+  }
+
+  router.get('/v1/sync/functions/:name/rpc', async (ctx) => {
+    const fn = await target(ctx);
+    await runAndAnswer(ctx, fn, queryArgs(ctx));
+  });
+
+  router.post('/v1/sync/functions/:name/rpc', async (ctx) => {
+    const fn = await target(ctx);
+    const args = await readObjectBody(ctx, config.maxBodyBytes);
+    await runAndAnswer(ctx, fn, JSON.stringify(args));
+  });
+
+  router.get('/v1/functions/:name/rpc', async (ctx) => {
+    const fn = await target(ctx);
+    const [id] = await executor.enqueue(fn, [queryArgs(ctx)]);
+    ctx.body = JSON.stringify(id);
+    ctx.type = 'application/json';
+  });
+
+  router.post('/v1/functions/:name/rpc', async (ctx) => {
+    const fn = await target(ctx);
+    const args = await readObjectBody(ctx, config.maxBodyBytes);
+    const [id] = await executor.enqueue(fn, [JSON.stringify(args)]);
+    ctx.body = JSON.stringify(id);
+    ctx.type = 'application/json';
+  });
+
+  router.post('/v1/functions/:name/bulk_rpc', async (ctx) => {
+    const fn = await target(ctx);
+    const items = await readArrayBody(ctx, config.maxBodyBytes);
+    if (items.length === 0) throw new ApiError('INVALID_REQUEST', 'bulk_rpc needs at least one item: send a JSON array of argument objects');
+    if (items.length > config.maxBulk) {
+      throw new ApiError('INVALID_REQUEST', `bulk_rpc takes at most ${config.maxBulk} items (FAASPOT_MAX_BULK); got ${items.length}: split the request`);
+    }
+    const argsList = items.map((item, index) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw new ApiError('INVALID_REQUEST', `Item ${index} of the bulk is ${describeJson(item)}; every item must be a JSON object of arguments`, { index });
+      }
+      return JSON.stringify(item);
+    });
+    ctx.body = await executor.enqueue(fn, argsList);
+  });
+
+  return router;
+}

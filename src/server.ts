@@ -1,0 +1,51 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createApp } from './api/app.js';
+import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-token.js';
+import type { Config } from './config.js';
+import { Engine } from './engine/engine.js';
+import { CachedStore } from './store/cached-store.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+
+/** A started server: its address, the admin token if one was generated now, and how to stop it. */
+export interface RunningServer {
+  url: string;
+  adminToken: AdminTokenBootstrap;
+  engine: Engine;
+  /** Stops listening, stops the workers and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Store, then engine, then HTTP: the embedded deployment in one call. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const store = new CachedStore(await openSqliteStore(join(config.dataDir, 'faaspot.db')));
+  const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
+  const engine = await Engine.start(config, store);
+  const app = createApp({ config, store, executor: engine });
+  app.on('error', (error: unknown) => {
+    console.error('faaspot: request failed:', error);
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  // Blocking runs and ?wait= hold requests open for as long as a function's timeout.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${port}`,
+    adminToken,
+    engine,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await engine.close();
+      await store.close();
+    },
+  };
+}
