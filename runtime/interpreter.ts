@@ -51,7 +51,10 @@ export class Interpreter {
       stdout: () => {},
       stderr: () => {},
     });
-    const namespace = pyodide.globals.get('dict')() as PyProxy & { get(key: string): unknown };
+    const globals = pyodide.globals as PyProxy & { get(key: string): unknown };
+    const newDict = globals.get('dict') as PythonCallable<PyProxy & { get(key: string): unknown }>;
+    const namespace = newDict();
+    newDict.destroy();
     pyodide.runPython(`exec(compile(__source, ${JSON.stringify(RUNTIME_FILENAME)}, "exec"), __ns)`, {
       globals: pyodide.toPy({ __source: RUNTIME_SOURCE, __ns: namespace }) as PyProxy,
     });

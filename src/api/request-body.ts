@@ -47,7 +47,7 @@ export async function readArrayBody(ctx: Context, limit: number): Promise<unknow
   if (!Array.isArray(body)) {
     throw new ApiError('INVALID_REQUEST', `The body must be a JSON array, not ${body === undefined ? 'empty' : describeJson(body)}`);
   }
-  return body;
+  return body as unknown[];
 }
 
 export function describeJson(value: unknown): string {

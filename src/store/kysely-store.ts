@@ -39,7 +39,7 @@ export class KyselyStore implements Store {
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.#db, provider: new StaticMigrationProvider() });
     const { error } = await migrator.migrateToLatest();
-    if (error) throw error instanceof Error ? error : new Error(String(error));
+    if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   }
 
   async countTokens(): Promise<number> {
