@@ -22,7 +22,6 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the server accepts.' },
   QUEUE_FULL: { status: 429, message: 'Too many executions are waiting; retry later.' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry against the next instance.' },
-  NOT_READY: { status: 503, message: 'The server is starting; retry shortly.' },
   FUNCTION_FAILED: { status: 502, message: 'The function raised an exception or returned a value that is not JSON.' },
   FUNCTION_TIMEOUT: { status: 504, message: 'The function did not finish within its timeout.' },
   INTERNAL: { status: 500, message: 'Internal server error.' },

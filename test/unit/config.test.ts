@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  test('the defaults are the embedded deployment: 127.0.0.1:8080, ./data, 60 s timeout', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.match(config.dataDir, /\/data$/);
+    assert.equal(config.defaultTimeoutSeconds, 60);
+    assert.equal(config.maxBulk, 10_000);
+    assert.ok(config.workers >= 1);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  test('variables are read and sizes take K, M and G', () => {
+    const config = loadConfig({ FAASPOT_PORT: '9000', FAASPOT_WORKERS: '3', FAASPOT_MEMORY_BUDGET: '512M', FAASPOT_LOG_CAP: '1k' });
+    assert.equal(config.port, 9000);
+    assert.equal(config.workers, 3);
+    assert.equal(config.memoryBudgetBytes, 512 * 1024 * 1024);
+    assert.equal(config.logCapBytes, 1024);
+  });
+
+  test('a value that cannot be used names the variable', () => {
+    assert.throws(() => loadConfig({ FAASPOT_PORT: 'http' }), (e: unknown) => e instanceof ConfigError && /FAASPOT_PORT/.test(e.message));
+    assert.throws(() => loadConfig({ FAASPOT_WORKERS: '0' }), /FAASPOT_WORKERS/);
+    assert.throws(() => loadConfig({ FAASPOT_MEMORY_BUDGET: 'lots' }), /FAASPOT_MEMORY_BUDGET/);
+    assert.throws(() => loadConfig({ FAASPOT_ADMIN_TOKEN: 'short' }), /FAASPOT_ADMIN_TOKEN/);
+  });
+});
