@@ -3,14 +3,17 @@ import type { Context } from 'koa';
 import { ApiError } from '../errors.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
+// `curl --data` labels a body form-urlencoded unless told otherwise, and some clients send text/plain:
+// both are read as JSON, like a body without a type. Anything else is refused.
+const READ_AS_JSON = new Set(['', 'application/x-www-form-urlencoded', 'text/plain']);
 
 /**
  * Reads the request body as JSON, up to `limit` bytes. A missing Content-Type is read as JSON (the
  * original clients send none); an empty body is `undefined`.
  */
 export async function readJsonBody(ctx: Context, limit: number): Promise<unknown> {
-  const type = ctx.get('content-type').split(';')[0]?.trim() ?? '';
-  if (type !== '' && !JSON_TYPE.test(type)) {
+  const type = ctx.get('content-type').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!READ_AS_JSON.has(type) && !JSON_TYPE.test(type)) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(type)} is not accepted; send JSON with Content-Type: application/json`);
   }
   let text: string;

@@ -153,7 +153,18 @@ describe('runs', () => {
     assert.equal(bad.json.code, 'INVALID_REQUEST');
     const array = await s.call('POST', '/v1/functions/echo/rpc', [1, 2]);
     assert.equal(array.json.code, 'INVALID_REQUEST');
-    const text = await s.call('POST', '/v1/functions/echo/rpc', 'a=b', undefined, { 'content-type': 'text/csv' });
-    assert.equal(text.status, 415);
+    const csv = await s.call('POST', '/v1/functions/echo/rpc', 'a=b', undefined, { 'content-type': 'text/csv' });
+    assert.equal(csv.status, 415);
+    assert.equal(csv.json.code, 'UNSUPPORTED_MEDIA_TYPE');
+    const curlDefault = await s.call('POST', '/v1/sync/functions/echo/rpc', '{"a": 1}', undefined, { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.deepEqual(curlDefault.json.args, { a: 1 });
+  });
+
+  test('a body over FAASPOT_MAX_BODY is a 413 PAYLOAD_TOO_LARGE and the server keeps serving', async () => {
+    const big = JSON.stringify({ blob: 'x'.repeat(7 * 1024 * 1024) });
+    const reply = await s.call('POST', '/v1/functions/echo/rpc', big);
+    assert.equal(reply.status, 413);
+    assert.equal(reply.json.code, 'PAYLOAD_TOO_LARGE');
+    assert.equal((await s.call('GET', '/v1/sync/functions/echo/rpc?x=1')).json.args.x, '1');
   });
 });
