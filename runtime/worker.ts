@@ -9,7 +9,7 @@ import type {
   WorkerResult,
   WorkerTask,
 } from '../src/engine/protocol.js';
-import { Interpreter } from './interpreter.js';
+import { Interpreter, type Outcome } from './interpreter.js';
 
 /**
  * A worker thread: one pristine interpreter kept ready, plus warm interpreters keyed by function
@@ -83,14 +83,34 @@ async function run(task: RunTask): Promise<RunResult> {
   } else {
     interpreter = await takePristine();
   }
+  if (!interpreter.loaded) interpreter.capMemory(task.memoryLimitBytes);
   // A stale interrupt meant for the previous task must not hit this one.
   Atomics.store(interrupt, 0, 0);
-  const outcome = await interpreter.run(task.args, task.logCapBytes, interpreter.loaded ? undefined : task.source);
-  // An interrupted interpreter may be stopped anywhere, and a failed load leaves no usable main:
-  // neither is kept.
+  let outcome: Outcome;
+  try {
+    outcome = interpreter.run(
+      task.args,
+      { logBytes: task.logCapBytes, outputBytes: task.outputCapBytes },
+      interpreter.loaded ? undefined : task.source,
+    );
+  } catch (error) {
+    // A fatal error of the interpreter itself (its wasm stack overflowed, say): it is dropped.
+    outcome = crashed(error);
+  }
+  const memoryRefused = interpreter.takeMemoryRefusal();
+  if (memoryRefused && outcome.status === 'failed') {
+    outcome.error = {
+      type: 'MemoryLimitExceeded',
+      message: `the function used all of its ${Math.round(task.memoryLimitBytes / 2 ** 20)} MiB of memory (${outcome.error?.type ?? 'MemoryError'}: ${outcome.error?.message ?? ''})`,
+      traceback: outcome.error?.traceback ?? null,
+    };
+  }
+  // An interrupted interpreter may be stopped anywhere, a failed load leaves no usable main, a
+  // crashed one is unusable, and wasm memory never shrinks after hitting the cap: none is kept.
   const interrupted = outcome.error?.type === 'KeyboardInterrupt';
   const loadFailed = outcome.status === 'failed' && outcome.durationMs === null;
-  if (!interrupted && !loadFailed) warm.set(task.key, interpreter);
+  const broken = outcome.error?.type === 'InterpreterCrashed';
+  if (!interrupted && !loadFailed && !broken && !memoryRefused) warm.set(task.key, interpreter);
   enforceBudget();
   return {
     kind: 'run',
@@ -102,6 +122,21 @@ async function run(task: RunTask): Promise<RunResult> {
     durationMs: outcome.durationMs,
     warm: [...warm.keys()],
     pristineReady,
+  };
+}
+
+function crashed(error: unknown): Outcome {
+  return {
+    status: 'failed',
+    output: null,
+    error: {
+      type: 'InterpreterCrashed',
+      message: `the interpreter stopped with a fatal error and was replaced: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      traceback: null,
+    },
+    logs: '',
+    logsTruncated: false,
+    durationMs: null,
   };
 }
 

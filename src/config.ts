@@ -29,12 +29,21 @@ export interface Config {
   readonly maxBulk: number;
   /** Captured stdout+stderr kept per execution, bytes; the start is kept. `FAASPOT_LOG_CAP`, default 64 KiB. */
   readonly logCapBytes: number;
+  /** Largest return value (as JSON) of a run, bytes. `FAASPOT_MAX_OUTPUT`, default 6 MiB. */
+  readonly maxOutputBytes: number;
+  /** Memory cap of a function that sets none, MiB. `FAASPOT_DEFAULT_MEMORY`, default 256. */
+  readonly defaultMemoryMib: number;
+  /** Largest memory cap a function may set, MiB. `FAASPOT_MAX_MEMORY`, default 2048. */
+  readonly maxMemoryMib: number;
 }
 
 /** Raised for a setting that cannot be used; the message names the variable and what it expects. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** An interpreter needs about 30 MiB of WebAssembly memory before any function code runs. */
+export const MIN_MEMORY_MIB = 64;
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
@@ -96,8 +105,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxCodeBytes: readSize(env, 'FAASPOT_MAX_CODE', 1024 ** 2, 64),
     maxBulk: readInteger(env, 'FAASPOT_MAX_BULK', 10_000, 1, 1_000_000),
     logCapBytes: readSize(env, 'FAASPOT_LOG_CAP', 64 * 1024, 0),
+    maxOutputBytes: readSize(env, 'FAASPOT_MAX_OUTPUT', 6 * 1024 ** 2, 2),
+    defaultMemoryMib: readInteger(env, 'FAASPOT_DEFAULT_MEMORY', 256, MIN_MEMORY_MIB, 4096),
+    maxMemoryMib: readInteger(env, 'FAASPOT_MAX_MEMORY', 2048, MIN_MEMORY_MIB, 4096),
     ...overrides,
   };
+  if (config.defaultMemoryMib > config.maxMemoryMib) {
+    throw new ConfigError('FAASPOT_DEFAULT_MEMORY must not exceed FAASPOT_MAX_MEMORY');
+  }
   if (config.defaultTimeoutSeconds > config.maxTimeoutSeconds) {
     throw new ConfigError('FAASPOT_DEFAULT_TIMEOUT must not exceed FAASPOT_MAX_TIMEOUT');
   }

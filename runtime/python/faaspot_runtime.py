@@ -6,6 +6,7 @@ as a tuple of plain values, so nothing but strings and numbers crosses into Java
 """
 
 import ast
+import asyncio
 import io
 import json
 import linecache
@@ -54,6 +55,41 @@ class _Capture(io.TextIOBase):
 
     def getvalue(self):
         return "".join(self._parts)
+
+
+class _SleepSelector:
+    """A selector with no file descriptors: waiting means sleeping until the next timer is due."""
+
+    def select(self, timeout=None):
+        if timeout is None:
+            raise RuntimeError("async main is waiting for something that can never happen: no timer is pending")
+        if timeout > 0:
+            time.sleep(timeout)
+        return []
+
+    def close(self):
+        pass
+
+    def get_map(self):
+        return {}
+
+
+class _EventLoop(asyncio.BaseEventLoop):
+    """A pure-Python event loop for `async def main`: timers and tasks, no I/O.
+
+    Pyodide's own loop is driven by JavaScript timers, which would leave a JavaScript object
+    reachable from Python; this one needs nothing but time.sleep.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._selector = _SleepSelector()
+
+    def _process_events(self, event_list):
+        pass
+
+    def _write_to_self(self):
+        pass
 
 
 class _Function:
@@ -117,7 +153,7 @@ def _end(capture, saved, status, output, error, duration_ms):
     return (status, output, kind, message, text, capture.getvalue(), capture.truncated, duration_ms)
 
 
-def _serialise(result, capture, saved, duration_ms):
+def _serialise(result, capture, saved, duration_ms, output_cap):
     try:
         output = json.dumps(result, allow_nan=False)
     except BaseException as error:
@@ -127,19 +163,27 @@ def _serialise(result, capture, saved, duration_ms):
             None,
         )
         return _end(capture, saved, _FAILED, None, described, duration_ms)
+    # json.dumps escapes non-ASCII, so its length is its size in bytes.
+    if len(output) > output_cap:
+        described = (
+            "OutputTooLarge",
+            f"main returned {len(output)} bytes of JSON; the limit is {output_cap} bytes",
+            None,
+        )
+        return _end(capture, saved, _FAILED, None, described, duration_ms)
     return _end(capture, saved, _COMPLETED, output, None, duration_ms)
 
 
-async def _finish_async(coroutine, capture, saved, started):
+def _call_async(main, args, context):
+    loop = _EventLoop()
     try:
-        result = await coroutine
-    except BaseException as error:
-        return _end(capture, saved, _FAILED, None, _describe(error), (time.perf_counter() - started) * 1000)
-    return _serialise(result, capture, saved, (time.perf_counter() - started) * 1000)
+        return loop.run_until_complete(main(args, context))
+    finally:
+        loop.close()
 
 
-def run(args_json, log_cap, code=None, context_json=None, filename=None):
-    """Runs main once. Returns the result tuple, or for `async def main` a coroutine that yields it.
+def run(args_json, log_cap, output_cap, code=None, context_json=None, filename=None):
+    """Runs main once and returns the result tuple; `async def main` is run to completion.
 
     When `code` is given the function is loaded first, in this same execution (its top-level output
     belongs to this execution's logs).
@@ -156,17 +200,14 @@ def run(args_json, log_cap, code=None, context_json=None, filename=None):
         args = json.loads(args_json)
         context = json.loads(function.context_json)
         started = time.perf_counter()
-        if function.is_async:
-            try:
-                coroutine = function.main(args, context)
-            except BaseException as error:
-                return _end(capture, saved, _FAILED, None, _describe(error), (time.perf_counter() - started) * 1000)
-            return _finish_async(coroutine, capture, saved, started)
         try:
-            result = function.main(args, context)
+            if function.is_async:
+                result = _call_async(function.main, args, context)
+            else:
+                result = function.main(args, context)
         except BaseException as error:
             return _end(capture, saved, _FAILED, None, _describe(error), (time.perf_counter() - started) * 1000)
-        return _serialise(result, capture, saved, (time.perf_counter() - started) * 1000)
+        return _serialise(result, capture, saved, (time.perf_counter() - started) * 1000, output_cap)
     except BaseException as error:
         return _end(capture, saved, _FAILED, None, _describe(error), None)
 

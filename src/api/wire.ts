@@ -8,6 +8,7 @@ export function wireFunction(fn: StoredFunction, withCode = true): Record<string
     ...(withCode && { code: fn.code }),
     context_keys: Object.keys(JSON.parse(fn.context) as Record<string, unknown>),
     timeout: fn.timeoutSeconds,
+    memory: fn.memoryMib,
     created: fn.created,
     updated: fn.updated,
   };

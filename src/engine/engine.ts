@@ -18,6 +18,7 @@ export interface EngineConfig {
   memoryBudgetBytes: number;
   killGraceMs: number;
   logCapBytes: number;
+  maxOutputBytes: number;
 }
 
 interface QueueItem {
@@ -349,6 +350,8 @@ export class Engine implements Executor {
             source: withSource ? source : undefined,
             args: item.args,
             logCapBytes: this.#config.logCapBytes,
+            outputCapBytes: this.#config.maxOutputBytes,
+            memoryLimitBytes: fn.memoryMib * 2 ** 20,
             retire: [...lane.retired],
           });
           lane.retired.clear();

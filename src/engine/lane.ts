@@ -1,8 +1,14 @@
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import Tinypool from 'tinypool';
 import type { WorkerData, WorkerResult, WorkerTask } from './protocol.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../../runtime/worker.js', import.meta.url));
+
+// Any JavaScript object that Python code might still reach leads to `Function` through
+// `.constructor.constructor`; without code generation from strings that road ends. Worker execArgv
+// refuses this flag, but isolates created after it is set here inherit it. Pyodide runs without eval.
+setFlagsFromString('--disallow-code-generation-from-strings');
 
 /** How a task that was stopped from outside ended. */
 export class TaskAbortedError extends Error {
@@ -41,6 +47,9 @@ export class Lane {
       // Idle workers must keep their event loop turning so a replacement interpreter boots in the
       // background; Tinypool's atomics wait would block it.
       useAtomics: false,
+      // A deeply nested value can overflow the JavaScript stack while crossing into Python; a
+      // larger stack makes that an ordinary error of the run rather than a fatal one.
+      resourceLimits: { stackSizeMb: 64 },
       workerData,
     });
   }

@@ -37,6 +37,10 @@ export interface RunTask {
   /** The arguments as a JSON object text. */
   args: string;
   logCapBytes: number;
+  /** A return value whose JSON is larger fails with OutputTooLarge. */
+  outputCapBytes: number;
+  /** Cap on the interpreter's WebAssembly memory, applied when the version is loaded. */
+  memoryLimitBytes: number;
   /** Keys the worker should drop before running (retired versions). */
   retire: string[];
 }

@@ -90,6 +90,7 @@ export class KyselyStore implements Store {
           code: fn.code,
           context: fn.context,
           timeout_seconds: fn.timeoutSeconds,
+          memory_mib: fn.memoryMib,
           created: fn.created,
           updated: fn.updated,
         })
@@ -141,6 +142,7 @@ export class KyselyStore implements Store {
           ...(patch.code !== undefined && { code: patch.code }),
           ...(patch.context !== undefined && { context: patch.context }),
           ...(patch.timeoutSeconds !== undefined && { timeout_seconds: patch.timeoutSeconds }),
+          ...(patch.memoryMib !== undefined && { memory_mib: patch.memoryMib }),
         }))
         .where('namespace', '=', namespace)
         .where('name', '=', name)
@@ -318,6 +320,7 @@ function toFunction(row: Selectable<FunctionsTable>): StoredFunction {
     code: row.code,
     context: row.context,
     timeoutSeconds: row.timeout_seconds,
+    memoryMib: row.memory_mib,
     created: row.created,
     updated: row.updated,
   };

@@ -63,6 +63,14 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_function_memory': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('functions')
+        .addColumn('memory_mib', 'integer', (c) => c.notNull().defaultTo(256))
+        .execute();
+    },
+  },
 };
 
 /** Hands Kysely's Migrator the migrations above, in name order. */

@@ -25,6 +25,7 @@ export interface FunctionsTable {
   /** The parsed context as a JSON object text. */
   context: string;
   timeout_seconds: number;
+  memory_mib: number;
   created: string;
   updated: string;
 }

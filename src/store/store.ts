@@ -20,6 +20,8 @@ export interface StoredFunction {
   code: string;
   context: string;
   timeoutSeconds: number;
+  /** Cap on the function's interpreter memory, MiB. */
+  memoryMib: number;
   created: string;
   updated: string;
 }
@@ -95,6 +97,7 @@ export interface FunctionPatch {
   code?: string;
   context?: string;
   timeoutSeconds?: number;
+  memoryMib?: number;
 }
 
 /** Thrown by {@link Store.createFunction} and {@link Store.updateFunction} when the name is taken. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
+import { MIN_MEMORY_MIB } from '../../config.js';
 import { ApiError } from '../../errors.js';
 import { functionFilename } from '../../engine/engine.js';
 import { parseContext } from '../../functions/context-file.js';
@@ -53,6 +54,15 @@ export function functionRoutes(deps: ApiDeps): Router<ApiState> {
     return value;
   }
 
+  function checkedMemory(raw: unknown): number | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_MEMORY_MIB || value > config.maxMemoryMib) {
+      throw new ApiError('INVALID_REQUEST', `\`memory\` must be a whole number of MiB from ${MIN_MEMORY_MIB} to ${config.maxMemoryMib}`);
+    }
+    return value;
+  }
+
   async function existing(namespace: string, name: unknown): Promise<StoredFunction> {
     const fn = await store.getFunction(namespace, assertFunctionName(name));
     if (!fn) throw new ApiError('FUNCTION_NOT_FOUND', `No function named ${JSON.stringify(name)} in this namespace`);
@@ -68,9 +78,21 @@ export function functionRoutes(deps: ApiDeps): Router<ApiState> {
     }
     const context = checkedContext(body.context);
     const timeoutSeconds = checkedTimeout(body.timeout) ?? config.defaultTimeoutSeconds;
+    const memoryMib = checkedMemory(body.memory) ?? config.defaultMemoryMib;
     const code = await checkedCode(body.code, name);
     const created = new Date().toISOString();
-    const fn: StoredFunction = { id: randomUUID(), namespace, name, version: 1, code, context, timeoutSeconds, created, updated: created };
+    const fn: StoredFunction = {
+      id: randomUUID(),
+      namespace,
+      name,
+      version: 1,
+      code,
+      context,
+      timeoutSeconds,
+      memoryMib,
+      created,
+      updated: created,
+    };
     try {
       await store.insertFunction(fn);
     } catch (error) {
@@ -103,9 +125,11 @@ export function functionRoutes(deps: ApiDeps): Router<ApiState> {
     if (body.context !== undefined) patch.context = checkedContext(body.context);
     const timeoutSeconds = checkedTimeout(body.timeout);
     if (timeoutSeconds !== undefined) patch.timeoutSeconds = timeoutSeconds;
+    const memoryMib = checkedMemory(body.memory);
+    if (memoryMib !== undefined) patch.memoryMib = memoryMib;
     if (body.code !== undefined) patch.code = await checkedCode(body.code, patch.name ?? before.name);
     if (Object.keys(patch).length === 0 && body.name === undefined) {
-      throw new ApiError('INVALID_REQUEST', 'Nothing to update: send any of `code`, `context`, `name`, `timeout`');
+      throw new ApiError('INVALID_REQUEST', 'Nothing to update: send any of `code`, `context`, `name`, `timeout`, `memory`');
     }
     let fn: StoredFunction | undefined;
     try {

@@ -1,0 +1,107 @@
+"""Seals an interpreter before any function code runs in it.
+
+Run once, right after boot. It removes the bridges to JavaScript from the module system and installs
+an audit hook, which cannot be removed, refusing what a function must never do: spawn processes,
+open sockets, load native libraries, or walk the garbage collector to objects it was not given.
+This is one layer of several: the worker also stubs the WebAssembly imports behind processes and
+sockets, removes the host file system driver, and forbids JavaScript code generation from strings.
+"""
+
+import os
+import sys
+
+_BRIDGE_PREFIXES = ("js", "pyodide_js", "pyodide", "_pyodide", "_pyodide_core", "micropip")
+
+_REFUSED_EVENTS = frozenset(
+    {
+        "os.system",
+        "os.exec",
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.startfile",
+        "os.kill",
+        "os.killpg",
+        "pty.spawn",
+        "subprocess.Popen",
+        "socket.__new__",
+        "socket.connect",
+        "socket.bind",
+        "socket.getaddrinfo",
+        "socket.sendto",
+        "ctypes.dlopen",
+        "ctypes.dlsym",
+        "ctypes.addressof",
+        "ctypes.cdata",
+        "ctypes.call_function",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "sys._current_frames",
+        "sys.setprofile",
+        "sys.settrace",
+        "sys.monitoring.register_callback",
+        "cpython.PyInterpreterState_Clear",
+        "cpython._PySys_ClearAuditHooks",
+        "cpython.run_interactivehook",
+        "webbrowser.open",
+    }
+)
+
+
+def _is_bridge(name):
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in _BRIDGE_PREFIXES)
+
+
+def _from_bridge(obj):
+    """Whether an import-system object (such as Pyodide's JsFinder) comes from a bridge module."""
+    module = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "")
+    return isinstance(module, str) and _is_bridge(module)
+
+
+def _refuse(what):
+    raise PermissionError(f"{what} is not permitted in a FaaSpot function")
+
+
+def _audit(event, args):
+    if event in _REFUSED_EVENTS:
+        _refuse(event)
+    if event == "import" and args and isinstance(args[0], str) and _is_bridge(args[0]):
+        raise ImportError(f"module {args[0]!r} is not available in a FaaSpot function", name=args[0])
+
+
+def seal(environment):
+    """Removes the JavaScript bridges, fixes the environment, then installs the audit hook."""
+    import asyncio
+    import time
+
+    # Pyodide wraps time.sleep and asyncio.run with versions that reach JavaScript; put back CPython's.
+    for owner, attribute in ((time, "sleep"), (asyncio, "run")):
+        current = getattr(owner, attribute)
+        if hasattr(current, "__wrapped__"):
+            setattr(owner, attribute, current.__wrapped__)
+    for name in list(sys.modules):
+        if _is_bridge(name):
+            module = sys.modules.pop(name)
+            # Functions defined in these modules keep their globals alive; empty them so no
+            # JavaScript object stays reachable through a function's __globals__.
+            try:
+                module.__dict__.clear()
+            except Exception:
+                pass
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not _from_bridge(finder)]
+    sys.path_hooks[:] = [hook for hook in sys.path_hooks if not _from_bridge(hook)]
+    sys.path_importer_cache.clear()
+    # Pyodide's event loop is driven by JavaScript timers and is always "running"; drop it and its
+    # policy. The runtime runs `async def main` on a pure-Python loop of its own.
+    import asyncio.events
+
+    asyncio.events._set_running_loop(None)
+    if hasattr(asyncio.events, "_event_loop_policy"):
+        asyncio.events._event_loop_policy = None
+    os.environ.clear()
+    os.environ.update(environment)
+    sys.executable = ""
+    sys.argv = [""]
+    sys.addaudithook(_audit)
