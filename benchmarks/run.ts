@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Koa from 'koa';
+import { Interpreter } from '../runtime/interpreter.js';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 
@@ -71,6 +72,19 @@ async function throughput(url: string, headers: Record<string, string>, concurre
   return done / ((performance.now() - started) / 1000);
 }
 
+/** Boot time and per-call time of main in one interpreter, in this thread. */
+async function interpreterCost(sandbox: boolean, calls: number) {
+  const started = performance.now();
+  const interpreter = await Interpreter.boot(new Int32Array(new SharedArrayBuffer(4)), { sandbox });
+  const bootMs = performance.now() - started;
+  const caps = { logBytes: 65_536, outputBytes: 1_000_000 };
+  interpreter.run('{}', caps, { code: 'def main(args, context):\n    return {"hello": "world"}\n', context: '{}', filename: 'trivial.py' });
+  for (let i = 0; i < 1000; i++) interpreter.run('{}', caps, undefined);
+  const t = performance.now();
+  for (let i = 0; i < calls; i++) interpreter.run('{"n": 1}', caps, undefined);
+  return { bootMs, runUs: ((performance.now() - t) * 1000) / calls };
+}
+
 async function main(): Promise<void> {
   const count = Number(options.requests);
   const seconds = Number(options.seconds);
@@ -105,17 +119,21 @@ async function main(): Promise<void> {
   const runLatency = await latency(runUrl, auth, count);
   const bareRps = await throughput(bareUrl, {}, 32, seconds);
   const runRps = await throughput(runUrl, auth, 32, seconds);
+  const open = await interpreterCost(false, count * 10);
+  const sealed = await interpreterCost(true, count * 10);
 
   const rows = [
     { scenario: 'blocking run, concurrency 1, p50 (ms)', ours: runLatency.p50, baseline: bareLatency.p50, target: '≤ 0.5' },
     { scenario: 'blocking run, concurrency 1, p99 (ms)', ours: runLatency.p99, baseline: bareLatency.p99, target: '≤ 2' },
     { scenario: 'blocking runs, concurrency 32 (req/s)', ours: runRps, baseline: bareRps, target: '≥ 50% of baseline' },
+    { scenario: 'sandbox: main called in an interpreter (µs)', ours: sealed.runUs, baseline: open.runUs, target: 'report' },
+    { scenario: 'sandbox: interpreter boot (ms)', ours: sealed.bootMs, baseline: open.bootMs, target: 'report' },
   ].map((row) => ({ ...row, ratio: row.ours / row.baseline }));
 
   if (options.json) {
     console.log(JSON.stringify({ workers: config.workers, requests: count, seconds, baseline: 'bare Koa route returning JSON', rows }, null, 2));
   } else {
-    console.log(`FaaSpot benchmark: ${config.workers} workers; baseline: a bare Koa route returning JSON, same process, same client`);
+    console.log(`FaaSpot benchmark: ${config.workers} workers; baselines: a bare Koa route returning JSON (same process, same client), and an interpreter without the sandbox`);
     console.log('');
     const header = ['scenario', 'ours', 'baseline', 'ratio', 'target'];
     const table = rows.map((r) => [r.scenario, r.ours.toFixed(3), r.baseline.toFixed(3), `${r.ratio.toFixed(2)}x`, r.target]);

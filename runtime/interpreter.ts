@@ -48,13 +48,13 @@ interface Instantiation {
 }
 
 /** Creates Pyodide's Emscripten module with the dangerous imports stubbed; reports the wasm memory. */
-function hardenedModuleFactory(onMemory: (memory: WebAssembly.Memory) => void) {
+function hardenedModuleFactory(stub: boolean, onMemory: (memory: WebAssembly.Memory) => void) {
   return (settings: Record<string, unknown>) => {
     const original = (settings as unknown as Instantiation).instantiateWasm;
     const instantiation: Instantiation = {
       instantiateWasm(imports, success) {
-        for (const [name, stub] of Object.entries(STUBBED_IMPORTS)) {
-          if (name in imports.env) imports.env[name] = stub;
+        for (const [name, replacement] of Object.entries(STUBBED_IMPORTS)) {
+          if (stub && name in imports.env) imports.env[name] = replacement;
         }
         return original(imports, (instance, module) => {
           onMemory(instance.exports.memory as WebAssembly.Memory);
@@ -77,8 +77,67 @@ export interface Outcome {
   durationMs: number | null;
 }
 
-type OutcomeTuple = [string, string | null, string | null, string | null, string | null, string, boolean, number | null];
 type ValidationTuple = [string, string, number | null, number | null];
+
+const TEXT_CAP = 64 * 1024;
+
+/** Cuts `text` to at most `bytes` bytes of UTF-8, on a character boundary. */
+function cutUtf8(text: string, bytes: number): string {
+  if (text.length <= bytes / 3) return text;
+  const buffer = Buffer.from(text, 'utf8');
+  if (buffer.length <= bytes) return text;
+  // A partial character at the cut decodes to U+FFFD; drop it.
+  return buffer.subarray(0, bytes).toString('utf8').replace(/\uFFFD$/, '');
+}
+
+const optionalText = (value: unknown): string | null => (typeof value === 'string' ? cutUtf8(value, TEXT_CAP) : null);
+
+function tampered(what: string): Outcome {
+  return {
+    status: 'failed',
+    output: null,
+    error: { type: 'RuntimeTampered', message: `the function interfered with the FaaSpot runtime (${what})`, traceback: null },
+    logs: '',
+    logsTruncated: false,
+    durationMs: null,
+  };
+}
+
+/** The runtime's result tuple, validated, with the log and output caps applied. */
+function checkedOutcome(raw: unknown, caps: { logBytes: number; outputBytes: number }): Outcome {
+  if (!Array.isArray(raw) || raw.length !== 8) return tampered('its result is not the runtime\'s tuple');
+  const [status, output, type, message, traceback, logs, logsTruncated, durationMs] = raw as unknown[];
+  if ((status !== 'completed' && status !== 'failed') || typeof logs !== 'string') return tampered('malformed result');
+  const cutLogs = cutUtf8(logs, caps.logBytes);
+  const base = {
+    logs: cutLogs,
+    logsTruncated: logsTruncated === true || cutLogs.length !== logs.length,
+    durationMs: typeof durationMs === 'number' && Number.isFinite(durationMs) ? durationMs : null,
+  };
+  if (status === 'failed') {
+    return {
+      ...base,
+      status,
+      output: null,
+      error: { type: optionalText(type) ?? 'Error', message: optionalText(message) ?? '', traceback: optionalText(traceback) },
+    };
+  }
+  if (typeof output !== 'string') return tampered('no output');
+  if (Buffer.byteLength(output, 'utf8') > caps.outputBytes) {
+    return {
+      ...base,
+      status: 'failed',
+      output: null,
+      error: { type: 'OutputTooLarge', message: `main returned more than the ${caps.outputBytes} bytes of JSON allowed`, traceback: null },
+    };
+  }
+  try {
+    JSON.parse(output);
+  } catch {
+    return tampered('its output is not JSON');
+  }
+  return { ...base, status, output, error: null };
+}
 
 type PythonCallable<R> = PyProxy & ((...args: unknown[]) => R);
 
@@ -98,8 +157,13 @@ export class Interpreter {
     this.#validate = namespace.get('validate') as PythonCallable<PyProxy | undefined>;
   }
 
-  /** Boots a fresh, sealed interpreter (about 2 s cold) that shares `interruptBuffer` with its worker. */
-  static async boot(interruptBuffer: Int32Array): Promise<Interpreter> {
+  /**
+   * Boots a fresh, sealed interpreter (about 2 s cold) that shares `interruptBuffer` with its worker.
+   * `sandbox: false` exists only so the benchmark can measure what the sandbox costs; the server
+   * never passes it.
+   */
+  static async boot(interruptBuffer: Int32Array, options: { sandbox?: boolean } = {}): Promise<Interpreter> {
+    const sandboxed = options.sandbox !== false;
     let memory: WebAssembly.Memory | undefined;
     const pyodide = await loadPyodide({
       jsglobals: {},
@@ -107,18 +171,20 @@ export class Interpreter {
       // C-level writes to fd 1/2 must not reach the server's console; Python-level output is captured.
       stdout: () => {},
       stderr: () => {},
-      createPyodideModule: hardenedModuleFactory((m) => {
+      createPyodideModule: hardenedModuleFactory(sandboxed, (m) => {
         memory = m;
       }) as never,
     });
     if (!memory) throw new Error('Pyodide did not expose its WebAssembly memory');
-    const module = (pyodide as unknown as { _module: { FS: { filesystems: Record<string, unknown> } } & Record<string, unknown> })._module;
-    for (const name of HOST_FILESYSTEMS) {
-      delete module.FS.filesystems[name];
-      delete module[name];
+    const module = sandboxed && (pyodide as unknown as { _module: { FS: { filesystems: Record<string, unknown> } } & Record<string, unknown> })._module;
+    if (module) {
+      for (const name of HOST_FILESYSTEMS) {
+        delete module.FS.filesystems[name];
+        delete module[name];
+      }
+      pyodide.unregisterJsModule('js');
+      pyodide.unregisterJsModule('pyodide_js');
     }
-    pyodide.unregisterJsModule('js');
-    pyodide.unregisterJsModule('pyodide_js');
 
     const globals = pyodide.globals as PyProxy & { get(key: string): unknown };
     const newDict = globals.get('dict') as PythonCallable<PyProxy & { get(key: string): unknown }>;
@@ -133,9 +199,11 @@ export class Interpreter {
     load(RUNTIME_SOURCE, RUNTIME_FILENAME, namespace);
     load(SANDBOX_SOURCE, SANDBOX_FILENAME, sandbox);
     const seal = sandbox.get('seal') as PythonCallable<undefined>;
-    const environment = pyodide.toPy(FUNCTION_ENVIRONMENT) as PyProxy;
-    seal(environment);
-    environment.destroy();
+    if (sandboxed) {
+      const environment = pyodide.toPy(FUNCTION_ENVIRONMENT) as PyProxy;
+      seal(environment);
+      environment.destroy();
+    }
     seal.destroy();
     sandbox.destroy();
     // Set last: an interrupt meant for a run in this worker must not break a boot in progress.
@@ -169,17 +237,13 @@ export class Interpreter {
     const proxy = source
       ? this.#run(argsJson, caps.logBytes, caps.outputBytes, source.code, source.context, source.filename)
       : this.#run(argsJson, caps.logBytes, caps.outputBytes);
-    const tuple = proxy.toJs() as OutcomeTuple;
-    proxy.destroy();
-    const [status, output, type, message, traceback, logs, logsTruncated, durationMs] = tuple;
-    return {
-      status: status === 'completed' ? 'completed' : 'failed',
-      output,
-      error: type == null ? null : { type, message: message ?? '', traceback },
-      logs,
-      logsTruncated,
-      durationMs,
-    };
+    // The function shares its interpreter with the Python half of the runtime and can tamper with
+    // it, so what comes back is checked here, where Python cannot reach, and the caps enforced again.
+    const nested: PyProxy[] = [];
+    const raw: unknown = typeof proxy?.toJs === 'function' ? proxy.toJs({ depth: 1, pyproxies: nested }) : proxy;
+    for (const p of nested) p.destroy();
+    proxy?.destroy?.();
+    return checkedOutcome(raw, caps);
   }
 
   /** Compiles code and checks main without running it. */

@@ -60,15 +60,35 @@ def _from_bridge(obj):
     return isinstance(module, str) and _is_bridge(module)
 
 
-def _refuse(what):
-    raise PermissionError(f"{what} is not permitted in a FaaSpot function")
+def _make_audit_hook():
+    """The hook reads no global name: everything it uses is bound as a default argument.
 
+    A function that catches the PermissionError can reach the hook's frame through the traceback,
+    and from it the module globals; rebinding a global there must not disarm the hook. Defaults live
+    on the function object, which no frame exposes.
+    """
 
-def _audit(event, args):
-    if event in _REFUSED_EVENTS:
-        _refuse(event)
-    if event == "import" and args and isinstance(args[0], str) and _is_bridge(args[0]):
-        raise ImportError(f"module {args[0]!r} is not available in a FaaSpot function", name=args[0])
+    def audit(
+        event,
+        args,
+        refused=_REFUSED_EVENTS,
+        prefixes=tuple(prefix + "." for prefix in _BRIDGE_PREFIXES),
+        exact=frozenset(_BRIDGE_PREFIXES),
+        join="".join,
+        permission_error=PermissionError,
+        import_error=ImportError,
+        str_type=str,
+        isinstance=isinstance,
+    ):
+        if event in refused:
+            raise permission_error(event + " is not permitted in a FaaSpot function")
+        if event == "import" and args and isinstance(args[0], str_type):
+            # join copies the characters: a str subclass cannot lie through __eq__ or startswith.
+            name = join((args[0],))
+            if name in exact or str_type.startswith(name, prefixes):
+                raise import_error("module '" + name + "' is not available in a FaaSpot function")
+
+    return audit
 
 
 def seal(environment):
@@ -104,4 +124,4 @@ def seal(environment):
     os.environ.update(environment)
     sys.executable = ""
     sys.argv = [""]
-    sys.addaudithook(_audit)
+    sys.addaudithook(_make_audit_hook())
