@@ -9,8 +9,3 @@ export class ValidationError extends Error {
     this.name = 'ValidationError';
   }
 }
-
-/** A user's text for an error message: quoted, escaped, and cut to `max` characters. */
-export function showText(text: string, max = 80): string {
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
-}
