@@ -2,6 +2,7 @@ import { loadPyodide } from 'pyodide';
 import createPyodideModule from 'pyodide/pyodide.asm.mjs';
 import type { PyProxy } from 'pyodide/ffi';
 import type { FunctionSource, PythonError } from '../src/engine/protocol.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../src/functions/json-depth.js';
 import { capMemory, takeRefusal } from './memory-cap.js';
 import { readRuntimePython } from './runtime-files.js';
 
@@ -37,6 +38,78 @@ const STUBBED_IMPORTS: Record<string, () => number> = {
   _dlopen_js: () => 0,
 };
 
+/**
+ * The imports through which Python code acts on a JavaScript object it holds: reading or writing its
+ * properties, calling it, iterating it. Once an interpreter is sealed nothing of the runtime needs
+ * them (calls go from JavaScript into Python, and results are converted by JavaScript), so they are
+ * closed: a function that still found a way to a JavaScript object (a builtin module reloaded behind
+ * the import system, say) can do nothing with it. The refusal unwinds the interpreter, which the
+ * worker then discards.
+ */
+const GATED_IMPORTS = [
+  'JsProxy_GetAttr_js',
+  'JsProxy_SetAttr_js',
+  'JsProxy_DelAttr_js',
+  'JsProxy_subscript_js',
+  'JsProxy_Dir_js',
+  'JsProxy_GetIter_js',
+  'JsProxy_GetAsyncIter_js',
+  'JsProxy_exit_js',
+  'JsProxy_aexit_js',
+  'JsProxy_to_weakref_js',
+  'JsObjMap_GetIter_js',
+  'JsObjMap_length_js',
+  'JsObjMap_subscript_js',
+  'JsObjMap_ass_subscript_js',
+  'JsObjMap_contains_js',
+  'JsMap_GetIter_js',
+  'JsMap_clear_js',
+  'JsModule_GetAll_js',
+  'JsvFunction_Call_OneArg',
+  'JsvFunction_CallBound',
+  'JsvFunction_Construct',
+  'JsvObject_CallMethod',
+  'JsvObject_CallMethod_NoArgs',
+  'JsvObject_CallMethod_OneArg',
+  'JsvObject_CallMethod_TwoArgs',
+  'JsvObject_Entries',
+  'JsvObject_Keys',
+  'JsvObject_Values',
+  'JsvObject_toString',
+  'JsvArray_Set',
+  'JsvArray_Delete',
+  'JsvArray_slice',
+  'JsvArray_slice_assign',
+  'JsvArray_Extend',
+  'JsvArray_Insert',
+  'JsArray_repeat_js',
+  'JsArray_inplace_repeat_js',
+  'JsArray_index_js',
+  'JsArray_count_js',
+  'JsArray_reverse_js',
+  'JsArray_reversed_iterator',
+  'JsvBuffer_assignToPtr',
+  'JsvBuffer_assignFromPtr',
+  'JsBuffer_DecodeString_js',
+  'JsvBuffer_writeToFile',
+  'JsvBuffer_readFromFile',
+  'JsvBuffer_intoFile',
+  'JsvPromise_Resolve',
+  'JsvPromise_Syncify_handleError',
+  'create_once_callable',
+  'create_promise_handles',
+  'raw_call_js',
+  'wrap_generator',
+  'wrap_async_generator',
+  'handle_next_result_js',
+  '_agen_handle_result_js',
+  'syncifyHandler',
+];
+
+class SealedRealmError extends Error {
+  override name = 'SealedRealmError';
+}
+
 /** Host file system drivers Emscripten could mount; an interpreter sees only its own memory. */
 const HOST_FILESYSTEMS = ['NODEFS', 'NODERAWFS', 'PROXYFS', 'WORKERFS', 'IDBFS', 'NATIVEFS_ASYNC'];
 
@@ -48,13 +121,25 @@ interface Instantiation {
 }
 
 /** Creates Pyodide's Emscripten module with the dangerous imports stubbed; reports the wasm memory. */
-function hardenedModuleFactory(stub: boolean, onMemory: (memory: WebAssembly.Memory) => void) {
+function hardenedModuleFactory(
+  stub: boolean,
+  onMemory: (memory: WebAssembly.Memory) => void,
+  isSealed: () => boolean,
+) {
   return (settings: Record<string, unknown>) => {
     const original = (settings as unknown as Instantiation).instantiateWasm;
     const instantiation: Instantiation = {
       instantiateWasm(imports, success) {
         for (const [name, replacement] of Object.entries(STUBBED_IMPORTS)) {
           if (stub && name in imports.env) imports.env[name] = replacement;
+        }
+        for (const name of stub ? GATED_IMPORTS : []) {
+          const original = imports.env[name];
+          if (typeof original !== 'function') continue;
+          imports.env[name] = (...args: unknown[]): unknown => {
+            if (isSealed()) throw new SealedRealmError(`${name} is closed in a sealed interpreter`);
+            return (original as (...a: unknown[]) => unknown)(...args);
+          };
         }
         return original(imports, (instance, module) => {
           onMemory(instance.exports.memory as WebAssembly.Memory);
@@ -131,6 +216,18 @@ function checkedOutcome(raw: unknown, caps: { logBytes: number; outputBytes: num
       error: { type: 'OutputTooLarge', message: `main returned more than the ${caps.outputBytes} bytes of JSON allowed`, traceback: null },
     };
   }
+  if (jsonDepth(output) > MAX_JSON_DEPTH) {
+    return {
+      ...base,
+      status: 'failed',
+      output: null,
+      error: {
+        type: 'ResultNotSerializable',
+        message: `main returned a value nested more than ${MAX_JSON_DEPTH} levels deep`,
+        traceback: null,
+      },
+    };
+  }
   try {
     JSON.parse(output);
   } catch {
@@ -165,15 +262,20 @@ export class Interpreter {
   static async boot(interruptBuffer: Int32Array, options: { sandbox?: boolean } = {}): Promise<Interpreter> {
     const sandboxed = options.sandbox !== false;
     let memory: WebAssembly.Memory | undefined;
+    let sealed = false;
     const pyodide = await loadPyodide({
       jsglobals: {},
       env: { ...FUNCTION_ENVIRONMENT },
       // C-level writes to fd 1/2 must not reach the server's console; Python-level output is captured.
       stdout: () => {},
       stderr: () => {},
-      createPyodideModule: hardenedModuleFactory(sandboxed, (m) => {
-        memory = m;
-      }) as never,
+      createPyodideModule: hardenedModuleFactory(
+        sandboxed,
+        (m) => {
+          memory = m;
+        },
+        () => sealed,
+      ) as never,
     });
     if (!memory) throw new Error('Pyodide did not expose its WebAssembly memory');
     const module = sandboxed && (pyodide as unknown as { _module: { FS: { filesystems: Record<string, unknown> } } & Record<string, unknown> })._module;
@@ -203,6 +305,7 @@ export class Interpreter {
       const environment = pyodide.toPy(FUNCTION_ENVIRONMENT) as PyProxy;
       seal(environment);
       environment.destroy();
+      sealed = true;
     }
     seal.destroy();
     sandbox.destroy();

@@ -16,6 +16,10 @@ import { Interpreter, type Outcome } from './interpreter.js';
  * version, least recently used first. Runs one task at a time (the engine never sends two).
  */
 const data = Tinypool.workerData as WorkerData;
+
+// Pyodide writes its fatal-error dumps to the console, and a function can provoke one: nothing of an
+// interpreter's may reach the server's output. The worker itself reports through task results only.
+for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) console[method] = () => {};
 const interrupt = new Int32Array(data.interruptBuffer);
 
 let pristineReady = false;
@@ -109,7 +113,7 @@ async function run(task: RunTask): Promise<RunResult> {
   // crashed one is unusable, and wasm memory never shrinks after hitting the cap: none is kept.
   const interrupted = outcome.error?.type === 'KeyboardInterrupt';
   const loadFailed = outcome.status === 'failed' && outcome.durationMs === null;
-  const broken = outcome.error?.type === 'InterpreterCrashed';
+  const broken = outcome.error?.type === 'InterpreterCrashed' || outcome.error?.type === 'SandboxViolation';
   if (!interrupted && !loadFailed && !broken && !memoryRefused) warm.set(task.key, interpreter);
   enforceBudget();
   return {
@@ -126,14 +130,14 @@ async function run(task: RunTask): Promise<RunResult> {
 }
 
 function crashed(error: unknown): Outcome {
+  const violation = error instanceof Error && error.name === 'SealedRealmError';
+  const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
   return {
     status: 'failed',
     output: null,
-    error: {
-      type: 'InterpreterCrashed',
-      message: `the interpreter stopped with a fatal error and was replaced: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-      traceback: null,
-    },
+    error: violation
+      ? { type: 'SandboxViolation', message: `the function tried to use a JavaScript object (${reason}); its interpreter was discarded`, traceback: null }
+      : { type: 'InterpreterCrashed', message: `the interpreter stopped with a fatal error and was replaced: ${reason}`, traceback: null },
     logs: '',
     logsTruncated: false,
     durationMs: null,

@@ -1,6 +1,7 @@
 import getRawBody from 'raw-body';
 import type { Context } from 'koa';
 import { ApiError } from '../errors.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../functions/json-depth.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 // `curl --data` labels a body form-urlencoded unless told otherwise, and some clients send text/plain:
@@ -27,6 +28,9 @@ export async function readJsonBody(ctx: Context, limit: number): Promise<unknown
     throw new ApiError('INVALID_REQUEST', 'The request body could not be read completely');
   }
   if (text.trim() === '') return undefined;
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new ApiError('INVALID_REQUEST', `The body nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep`);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
