@@ -34,6 +34,8 @@ export interface Canaries {
   /** A loopback TCP listener that must never be connected to. */
   port: number;
   connections(): number;
+  /** The number of connections so far, then zero again. */
+  resetConnections(): number;
   /** What a hostile function gets as its arguments. */
   args(): Record<string, unknown>;
   close(): Promise<void>;
@@ -81,6 +83,11 @@ export async function makeCanaries(env: { name: string; value: string }): Promis
     envValue: env.value,
     port,
     connections: () => count,
+    resetConnections: () => {
+      const was = count;
+      count = 0;
+      return was;
+    },
     args: () => ({ canary_path: canaryPath, canary_dir: dir, marker_path: markerPath, env_name: env.name, port }),
     async close() {
       for (const socket of sockets) socket.destroy();
@@ -128,17 +135,23 @@ export async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
-/** The common assertion: no escape marker, no canary value, no marker file, no connection. */
+/**
+ * The common assertion: no escape marker, no canary value, no marker file, no connection. The
+ * marker file and the connection count are reset first, so one test's escape does not fail the next.
+ */
 export async function assertNothingReached(outcome: Outcome, c: Canaries, t?: TestContext): Promise<void> {
   if (t && process.env.FAASPOT_SECURITY_VERBOSE) t.diagnostic(`${outcome.reply.status} ${outcome.everything.slice(0, 6000)}`);
   await settle();
   const { everything } = outcome;
+  const markerExisted = existsSync(c.markerPath);
+  rmSync(c.markerPath, { force: true });
+  const connections = c.resetConnections();
   const escapes = everything.split(ESCAPED).slice(1).map((rest) => rest.slice(0, 120));
   assert.deepEqual(escapes, [], `the function reached the JavaScript realm or the host: ${escapes.join(' ; ')}`);
   assert.ok(!everything.includes(c.canaryContent), 'the content of a host file reached the function');
   assert.ok(!everything.includes(c.envValue), 'the value of a host environment variable reached the function');
-  assert.equal(existsSync(c.markerPath), false, `the function created a host file (${c.markerPath})`);
-  assert.equal(c.connections(), 0, 'the function opened a connection to a loopback listener of the host');
+  assert.equal(markerExisted, false, `the function created a host file (${c.markerPath})`);
+  assert.equal(connections, 0, 'the function opened a connection to a loopback listener of the host');
 }
 
 /** A benign function still answers, so the server survived. */
@@ -148,6 +161,22 @@ export async function assertStillServes(s: TestServer): Promise<void> {
   const reply = await s.call('GET', '/v1/sync/functions/benign/rpc?x=1');
   assert.equal(reply.status, 200, `a benign function no longer answers: ${reply.status} ${reply.text.slice(0, 300)}`);
   assert.deepEqual(reply.json, { benign: '1' });
+}
+
+/**
+ * Every worker still serves: fresh functions run concurrently need a pristine interpreter each, so
+ * they spread over the worker threads (one execution per thread at a time).
+ */
+export async function assertEveryWorkerServes(s: TestServer, workers = 2): Promise<void> {
+  for (let round = 0; round < 2; round += 1) {
+    const names = Array.from({ length: workers }, () => random('fresh-'));
+    for (const name of names) await s.create(name, BENIGN, { timeout: 10 });
+    const replies = await Promise.all(names.map((name) => s.call('GET', `/v1/sync/functions/${name}/rpc?x=1`)));
+    for (const reply of replies) {
+      assert.equal(reply.status, 200, `a worker no longer serves: ${reply.status} ${reply.text.slice(0, 300)}`);
+    }
+  }
+  await assertStillServes(s);
 }
 
 export const BENIGN = 'def main(args, context):\n    return {"benign": args.get("x")}\n';

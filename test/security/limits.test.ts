@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { removeDataDir, startTestServer, type TestServer } from '../integration/harness.js';
-import { BENIGN, assertStillServes, call, runHostile } from './hostile.js';
+import { BENIGN, assertEveryWorkerServes, assertStillServes, call, runHostile } from './hostile.js';
 
 const LOG_CAP = 64 * 1024;
 
@@ -31,7 +31,7 @@ describe('security: resource limits hold and the server survives', () => {
     const again = await call(s, 'memory-hog');
     assert.equal(again.reply.status, 502);
     assert.ok(['MemoryError', 'MemoryLimitExceeded'].includes(again.record.error.type), `error type ${again.record.error.type}`);
-    await assertStillServes(s);
+    await assertEveryWorkerServes(s);
   });
 
   test('13b. unbounded recursion fails with RecursionError', { timeout: 120_000 }, async () => {
@@ -49,15 +49,18 @@ describe('security: resource limits hold and the server survives', () => {
     assert.equal(outcome.record.status, 'failed');
     await assertStillServes(s);
     assert.equal((await call(s, 'recurse-unlimited')).reply.status, 502);
-    await assertStillServes(s);
+    await assertEveryWorkerServes(s);
   });
 
   test('13c. a deeply nested return value fails the execution only', { timeout: 120_000 }, async () => {
     const code = 'def main(args, context):\n    x = []\n    for _ in range(100000):\n        x = [x]\n    return x\n';
     const outcome = await runHostile(s, 'nested', code, {});
-    assert.equal(outcome.reply.status, 502, outcome.reply.text.slice(0, 500));
-    assert.equal(outcome.record.status, 'failed');
-    await assertStillServes(s);
+    const id = outcome.reply.headers.get('x-execution-id');
+    const record = await s.call('GET', `/v1/executions/${id}`);
+    assert.equal(record.status, 200, `the execution record cannot be read: ${record.status} ${record.text.slice(0, 300)}`);
+    assert.equal(outcome.reply.status, 502, `a value nested 100000 deep must fail its execution, got ${outcome.reply.status}`);
+    assert.equal(record.json.status, 'failed');
+    await assertEveryWorkerServes(s);
   });
 
   test('13d. a flood of stdout completes with logs cut at the cap and marked', { timeout: 180_000 }, async () => {
@@ -104,8 +107,10 @@ def main(args, context):
     return "done"
 `;
     const outcome = await runHostile(s, 'log-tamper', code, {});
-    assert.ok(outcome.record, outcome.reply.text.slice(0, 500));
-    const logs: string = outcome.record.logs ?? '';
+    const id = outcome.reply.headers.get('x-execution-id');
+    const record = await s.call('GET', `/v1/executions/${id}`);
+    assert.equal(record.status, 200, `the execution record cannot be read: ${record.status} ${record.text.slice(0, 300)}`);
+    const logs: string = record.json.logs ?? '';
     assert.ok(Buffer.byteLength(logs) <= LOG_CAP, `the function wrote ${Buffer.byteLength(logs)} bytes of logs past the cap`);
     assert.ok(outcome.reply.text.length < 1024 * 1024, `the reply is ${outcome.reply.text.length} bytes`);
     await assertStillServes(s);
@@ -127,7 +132,7 @@ def main(args, context):
       await assertStillServes(s);
       const again = await call(s, name!);
       assert.equal(again.reply.status, 502, `${name} (second run): ${again.reply.status}`);
-      await assertStillServes(s);
+      await assertEveryWorkerServes(s);
     }
   });
 
@@ -191,8 +196,30 @@ def main(args, context):
     await s.create('hog', 'def main(args, context):\n    while True:\n        pass\n', { timeout: 3 });
     const hogs = [call(s, 'hog'), call(s, 'hog')];
     const benign = await Promise.all([1, 2, 3].map(() => s.call('GET', '/v1/sync/functions/benign/rpc?x=1')));
-    for (const reply of benign) assert.equal(reply.status, 200);
+    for (const reply of benign) assert.equal(reply.status, 200, `a benign run failed: ${reply.text.slice(0, 300)}`);
     for (const outcome of await Promise.all(hogs)) assert.equal(outcome.reply.status, 504);
     await assertStillServes(s);
+  });
+
+  test('13j. a function that crashes its interpreter or poisons its worker\'s JavaScript realm fails only its own execution', { timeout: 180_000 }, async () => {
+    const load = 'import _frozen_importlib\nimport importlib.machinery\n\ndef core():\n    return _frozen_importlib._load(importlib.machinery.BuiltinImporter.find_spec("_pyodide_core"))\n\n';
+    const fatal = load + 'def main(args, context):\n    core().trigger_fatal_error()\n';
+    const poison = load + `def main(args, context):
+    c = core()
+    prototype = c.to_js([1]).constructor.prototype
+    for name in ("push", "slice", "map", "join", "concat", "indexOf", "forEach", "includes", "filter", "splice"):
+        original = getattr(prototype, name)
+
+        def spy(this, *a, _original=original):
+            return _original.apply(this, c.to_js(list(a)))
+
+        setattr(prototype, name, c.create_proxy(spy, capture_this=True))
+    return "poisoned"
+`;
+    for (const [name, code] of [['fatal', fatal], ['poison', poison]] as const) {
+      const outcome = await runHostile(s, name, code, {});
+      assert.equal(outcome.record?.status, 'failed', `${name}: ${outcome.reply.status} ${outcome.reply.text.slice(0, 300)}`);
+      await assertEveryWorkerServes(s);
+    }
   });
 });

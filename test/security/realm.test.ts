@@ -136,9 +136,53 @@ def main(args, context):
 
   test('4. _pyodide_core and _pyodide: import, and _load of a builtin ModuleSpec behind the import hook', { timeout: 120_000 }, async (t) => {
     const code = hostile(`
+def callsite_walk(tag, core):
+    """Without eval: Error.prepareStackTrace hands over CallSite objects, whose getThis() and
+    getFunction() may reach objects of the worker's realm that hold process."""
+    array = core.to_js([1])
+    error_class = None
+    try:
+        array.constructor.constructor("")
+    except Exception as error:
+        js_error = getattr(error, "js_error", None)
+        if js_error is not None:
+            error_class = getattr(array.constructor.prototype, "__proto__").constructor.getPrototypeOf(js_error.constructor)
+    if error_class is None:
+        return
+    reached = []
+
+    def prepare(error, frames):
+        for frame in frames:
+            for getter in ("getThis", "getFunction"):
+                try:
+                    value = getattr(frame, getter)()
+                except Exception:
+                    continue
+                if value is not None:
+                    reached.append((str(frame.getFileName()), getter, value))
+        return "prepared"
+
+    attempt(tag + " Error.stackTraceLimit", lambda: setattr(error_class, "stackTraceLimit", 200))
+    attempt(tag + " Error.prepareStackTrace", lambda: setattr(error_class, "prepareStackTrace", core.create_proxy(prepare)))
+    attempt(tag + " new Error().stack", lambda: error_class.new("x").stack)
+    attempt(tag + " reset prepareStackTrace", lambda: setattr(error_class, "prepareStackTrace", None))
+    note(tag + " CallSite values: " + short([(f, g, type(v).__name__) for f, g, v in reached][:40]))
+    for filename, getter, value in reached:
+        for name in ("process", "require", "module", "exports"):
+            try:
+                found = getattr(value, name)
+            except Exception:
+                continue
+            if found is not None and name in ("process", "require"):
+                escaped(tag + " CallSite." + getter + "() of " + filename + " reaches " + name)
+
+
 def use_core(tag, core):
     if core is None:
         return
+    if getattr(core, "to_js", None) is not None or getattr(core, "create_proxy", None) is not None:
+        escaped(tag + " loaded _pyodide_core, which makes JavaScript objects from Python")
+        attempt(tag + " CallSite walk", lambda: callsite_walk(tag, core))
     names = attempt(tag + " names", lambda: sorted(dir(core)))
     for name in names or []:
         value = getattr(core, name, None)
