@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Faaspot, FaaspotError, FunctionRunError, type ExecutionRecord } from '../../src/client/index.js';
+import { ADMIN_TOKEN, removeDataDir, startTestServer, type TestServer } from '../integration/harness.js';
+
+const HELLO = 'def main(args, context):\n    return "hello " + args["name"]\n';
+const SLEEPY = 'import time\n\ndef main(args, context):\n    time.sleep(float(args.get("s", "0.5")))\n    return "slept"\n';
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  assert.ok(address && typeof address === 'object');
+  return address.port;
+}
+
+describe('TypeScript client', () => {
+  let s: TestServer;
+  let client: Faaspot;
+  /** Every URL the client fetched, to check what went over the wire. */
+  const requests: string[] = [];
+
+  before(async () => {
+    s = await startTestServer();
+    client = new Faaspot({
+      url: `${s.url}/`,
+      token: ADMIN_TOKEN,
+      fetch: (input, init) => {
+        requests.push(`${init?.method ?? 'GET'} ${typeof input === 'string' ? input : input instanceof URL ? input.href : input.url}`);
+        return fetch(input, init);
+      },
+    });
+    await client.functions.create('sleepy', { code: SLEEPY });
+  });
+  after(async () => {
+    await s.stop();
+    removeDataDir(s.dataDir);
+  });
+
+  test('functions: create, get, list, update (rename, context as text or object), delete', async () => {
+    const created = await client.functions.create('hello', { code: HELLO, context: 'access_key_is = "XYZ"\nretries = 3\n', timeout: 30, memory: 128 });
+    assert.equal(created.name, 'hello');
+    assert.equal(created.version, 1);
+    assert.equal(created.timeout, 30);
+    assert.equal(created.memory, 128);
+    assert.deepEqual(created.context_keys, ['access_key_is', 'retries']);
+    assert.equal(created.code, HELLO);
+
+    const got = await client.functions.get('hello');
+    assert.equal(got.code, HELLO);
+    const listed = await client.functions.list();
+    const entry = listed.find((fn) => fn.name === 'hello');
+    assert.ok(entry);
+    assert.equal(entry.code, undefined, 'the list has no code');
+
+    const updated = await client.functions.update('hello', { context: { key: 'v' }, newName: 'hello2', timeout: 10 });
+    assert.equal(updated.name, 'hello2');
+    assert.equal(updated.version, 2);
+    assert.deepEqual(updated.context_keys, ['key']);
+    assert.equal(await client.functions.run('hello2', { name: 'x' }, { wait: true }), 'hello x');
+
+    const deleted = await client.functions.delete('hello2');
+    assert.equal(deleted.deleted, true);
+    assert.equal(deleted.cancelled_executions, 0);
+    await assert.rejects(client.functions.get('hello2'), (e) => FaaspotError.is(e, 'FUNCTION_NOT_FOUND'));
+  });
+
+  test('run without wait answers the id; executions.wait holds the long-poll until the end', async () => {
+    const id = await client.functions.run('sleepy', { s: '1' });
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    requests.length = 0;
+    const started = Date.now();
+    const record: ExecutionRecord = await client.executions.wait(id);
+    assert.equal(record.status, 'completed');
+    assert.equal(record.output, 'slept');
+    assert.deepEqual(record.args, { s: '1' });
+    assert.ok(Date.now() - started >= 500, 'it waited for the run');
+    // One held request, not a client-side polling loop.
+    assert.equal(requests.length, 1, requests.join('\n'));
+    assert.match(requests[0] ?? '', new RegExp(`^GET ${s.url}/v1/executions/${id}\\?wait=60$`));
+  });
+
+  test('wait gives up after timeoutMs with WAIT_TIMEOUT and the last record', async () => {
+    const id = await client.functions.run('sleepy', { s: '2' });
+    await assert.rejects(client.executions.wait(id, { timeoutMs: 300 }), (error) => {
+      assert.ok(FaaspotError.is(error, 'WAIT_TIMEOUT'));
+      assert.equal(error.execution?.uuid, id);
+      assert.ok(error.execution.status === 'pending' || error.execution.status === 'running');
+      return true;
+    });
+    assert.equal((await client.executions.wait(id)).status, 'completed');
+  });
+
+  test('run with wait answers the output; a failing function is a FunctionRunError with its record', async () => {
+    await client.functions.create('values', { code: 'def main(args, context):\n    return {"n": args["n"], "list": [1, None]}\n' });
+    assert.deepEqual(await client.functions.run('values', { n: 3 }, { wait: true }), { n: 3, list: [1, null] });
+    await client.functions.create('divide', { code: 'def main(args, context):\n    print("about to fail")\n    return 1 / 0\n' });
+    await assert.rejects(client.functions.run('divide', {}, { wait: true }), (error) => {
+      assert.ok(error instanceof FunctionRunError);
+      assert.equal(error.code, 'FUNCTION_FAILED');
+      assert.equal(error.status, 502);
+      assert.equal(error.execution.status, 'failed');
+      assert.equal(error.execution.error?.type, 'ZeroDivisionError');
+      assert.match(error.execution.error.traceback ?? '', /ZeroDivisionError/);
+      assert.equal(error.execution.logs, 'about to fail\n');
+      return true;
+    });
+  });
+
+  test('runBulk answers ids in order; getBulk and waitAll read them in that order', async () => {
+    await client.functions.create('echo', { code: 'def main(args, context):\n    return args\n' });
+    const argsList = [{ k1: 'v1', k2: 'v2' }, { k3: 'v3', k4: 'v4' }, { i: 3 }];
+    const ids = await client.functions.runBulk('echo', argsList);
+    assert.equal(ids.length, 3);
+    const seen: number[] = [];
+    const records = await client.executions.waitAll(ids, { onEnd: (_record, index) => seen.push(index) });
+    assert.deepEqual(
+      records.map((r) => r.output),
+      argsList,
+    );
+    assert.deepEqual([...seen].sort(), [0, 1, 2]);
+    const bulk = await client.executions.getBulk([ids[1] ?? '', '00000000-0000-0000-0000-000000000000', ids[0] ?? '']);
+    assert.equal(bulk[0]?.uuid, ids[1]);
+    assert.equal(bulk[1], null);
+    assert.equal(bulk[2]?.uuid, ids[0]);
+    await assert.rejects(client.executions.waitAll(['00000000-0000-0000-0000-000000000000']), (e) => FaaspotError.is(e, 'EXECUTION_NOT_FOUND'));
+  });
+
+  test('list filters by function and status and pages with nextCursor; listAll follows the pages', async () => {
+    await client.functions.create('quick', { code: 'def main(args, context):\n    return args["i"]\n' });
+    const ids = await client.functions.runBulk(
+      'quick',
+      Array.from({ length: 5 }, (_, i) => ({ i })),
+    );
+    await client.executions.waitAll(ids);
+    const first = await client.executions.list({ includeCompleted: true, function: 'quick', limit: 2 });
+    assert.equal(first.executions.length, 2);
+    assert.ok(first.nextCursor);
+    assert.deepEqual(
+      first.executions.map((e) => e.uuid),
+      [ids[4], ids[3]],
+      'newest first',
+    );
+    const second = await client.executions.list({ includeCompleted: true, function: 'quick', limit: 2, cursor: first.nextCursor });
+    assert.deepEqual(
+      second.executions.map((e) => e.uuid),
+      [ids[2], ids[1]],
+    );
+    const all: string[] = [];
+    for await (const record of client.executions.listAll({ status: ['completed'], function: 'quick', limit: 2 })) all.push(record.uuid);
+    assert.deepEqual(all, [...ids].reverse());
+    const live = await client.executions.list({ function: 'quick' });
+    assert.deepEqual(live, { executions: [], nextCursor: null }, 'ended executions are not listed by default');
+  });
+
+  test('cancel stops a pending execution; cancelling it again is EXECUTION_ENDED with the record', async () => {
+    const blockers = [client.functions.run('sleepy', { s: '0.7' }, { wait: true }), client.functions.run('sleepy', { s: '0.7' }, { wait: true })];
+    await new Promise((r) => setTimeout(r, 150));
+    const id = await client.functions.run('sleepy', { s: '0' });
+    const cancelled = await client.executions.cancel(id);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.error?.type, 'Cancelled');
+    await assert.rejects(client.executions.cancel(id), (error) => {
+      assert.ok(FaaspotError.is(error, 'EXECUTION_ENDED'));
+      assert.equal(error.status, 409);
+      assert.equal(error.execution?.uuid, id);
+      assert.equal(error.execution.status, 'cancelled');
+      return true;
+    });
+    await Promise.all(blockers);
+  });
+
+  test('server errors come back typed: FUNCTION_NOT_FOUND, INVALID_CODE with its line, FUNCTION_EXISTS, EXECUTION_NOT_FOUND', async () => {
+    await assert.rejects(client.functions.run('nope', {}, { wait: true }), (error) => {
+      assert.ok(error instanceof FaaspotError);
+      assert.equal(error.code, 'FUNCTION_NOT_FOUND');
+      assert.equal(error.status, 404);
+      assert.match(error.message, /nope/);
+      assert.equal(error.execution, undefined);
+      return true;
+    });
+    await assert.rejects(client.functions.create('broken', { code: 'def main(args, context)\n    return 1\n' }), (error) => {
+      assert.ok(FaaspotError.is(error, 'INVALID_CODE'));
+      assert.equal(error.status, 400);
+      assert.equal(error.details.line, 1);
+      return true;
+    });
+    await assert.rejects(client.functions.create('sleepy', { code: HELLO }), (e) => FaaspotError.is(e, 'FUNCTION_EXISTS'));
+    await assert.rejects(client.executions.get('00000000-0000-0000-0000-000000000000'), (e) => FaaspotError.is(e, 'EXECUTION_NOT_FOUND'));
+    const stranger = new Faaspot({ url: s.url, token: 'not-a-real-token-at-all' });
+    await assert.rejects(stranger.functions.list(), (e) => FaaspotError.is(e, 'UNAUTHENTICATED'));
+  });
+
+  test('tokens: an admin creates a namespace token, which sees only its own namespace', async () => {
+    const created = await client.tokens.create('team-a');
+    assert.equal(created.namespace, 'team-a');
+    assert.equal(created.admin, false);
+    const team = new Faaspot({ url: s.url, token: created.token });
+    assert.deepEqual(await team.functions.list(), []);
+    await assert.rejects(team.tokens.list(), (e) => FaaspotError.is(e, 'FORBIDDEN'));
+    assert.ok((await client.tokens.list()).some((t) => t.id === created.id));
+    assert.equal((await client.tokens.revoke(created.id)).revoked, true);
+    await assert.rejects(team.functions.list(), (e) => FaaspotError.is(e, 'UNAUTHENTICATED'));
+  });
+
+  test('a client without a usable url or token is CONFIG_ERROR', () => {
+    for (const options of [
+      { url: 'ftp://host', token: 't' },
+      { url: 'localhost:8080', token: 't' },
+      { url: '', token: 't' },
+      { url: 'http://127.0.0.1:8080', token: ' ' },
+    ]) {
+      assert.throws(() => new Faaspot(options), (e) => FaaspotError.is(e, 'CONFIG_ERROR'), JSON.stringify(options));
+    }
+  });
+
+  test('an unreachable server is CONNECTION_ERROR', async () => {
+    const port = await closedPort();
+    const offline = new Faaspot({ url: `http://127.0.0.1:${port}`, token: 'whatever-token' });
+    await assert.rejects(offline.functions.list(), (error) => {
+      assert.ok(FaaspotError.is(error, 'CONNECTION_ERROR'));
+      assert.equal(error.status, null);
+      assert.match(error.message, /ECONNREFUSED/);
+      return true;
+    });
+  });
+
+  test('fromProfile reads the profile file, and FAASPOT_URL / FAASPOT_TOKEN override it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faaspot-client-profile-'));
+    try {
+      const port = Number(new URL(s.url).port);
+      writeFileSync(
+        join(dir, 'fasconf.yaml'),
+        `faaspot:\n  profile: local\n  profiles:\n    local: {host: 127.0.0.1, port: ${port}, protocol: http, token: ${ADMIN_TOKEN}}\n    broken: {host: 127.0.0.1, port: 1, protocol: http, token: nope}\n`,
+      );
+      const fromFile = Faaspot.fromProfile({ env: { FAASPOT_DIR: dir } });
+      assert.equal(fromFile.url, s.url);
+      assert.ok((await fromFile.functions.list()).some((fn) => fn.name === 'sleepy'));
+      const overridden = Faaspot.fromProfile({ profile: 'broken', env: { FAASPOT_DIR: dir, FAASPOT_URL: s.url, FAASPOT_TOKEN: ADMIN_TOKEN } });
+      assert.ok((await overridden.functions.list()).some((fn) => fn.name === 'sleepy'));
+      assert.throws(() => Faaspot.fromProfile({ env: { FAASPOT_DIR: join(dir, 'none') } }), (e) => FaaspotError.is(e, 'CONFIG_ERROR'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
