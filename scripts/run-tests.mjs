@@ -15,5 +15,8 @@ if (files.length === 0) {
   console.error(`no test files found under ${root}${filter.length ? ` matching ${filter.join(', ')}` : ''}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// A test that hangs fails after ten minutes instead of holding CI until its own limit.
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);
