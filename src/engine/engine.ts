@@ -67,6 +67,7 @@ export class Engine implements Executor {
   /** Latest version seen of each function, so a dispatch can prefer a lane where it is warm. */
   readonly #versions = new Map<string, number>();
   #warm = false;
+  #warming: Promise<void> = Promise.resolve();
   #closing = false;
 
   private constructor(config: EngineConfig, store: Store) {
@@ -117,8 +118,6 @@ export class Engine implements Executor {
   whenWarm(): Promise<void> {
     return this.#warming;
   }
-
-  #warming: Promise<void> = Promise.resolve();
 
   #warmUp(): void {
     const lanes = [...this.#lanes, this.#validator];
@@ -260,21 +259,11 @@ export class Engine implements Executor {
     }
   }
 
-  #nextItem(): QueueItem | undefined {
+  /** The queue whose head runs next (blocking runs first), with cancelled items dropped from its head. */
+  #nextQueue(): Fifo<QueueItem> | undefined {
     for (const queue of [this.#blockingQueue, this.#queue]) {
       while (queue.size > 0) {
-        const item = queue.shift();
-        if (item && !item.cancelled) return item;
-      }
-    }
-    return undefined;
-  }
-
-  #peekItem(): QueueItem | undefined {
-    for (const queue of [this.#blockingQueue, this.#queue]) {
-      while (queue.size > 0) {
-        const item = queue.peek();
-        if (item && !item.cancelled) return item;
+        if (!queue.peek()?.cancelled) return queue;
         queue.shift();
       }
     }
@@ -301,12 +290,12 @@ export class Engine implements Executor {
   #pump(): void {
     if (this.#closing) return;
     for (;;) {
-      const next = this.#peekItem();
-      if (!next) return;
+      const queue = this.#nextQueue();
+      const next = queue?.peek();
+      if (!queue || !next) return;
       const lane = this.#chooseLane(next);
       if (!lane) return;
-      const item = this.#nextItem();
-      if (!item) return;
+      const item = queue.shift() as QueueItem;
       this.#pending.delete(item.id);
       lane.busy = true;
       void this.#execute(item, lane);
