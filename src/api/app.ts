@@ -22,7 +22,16 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
   const open = new Router<ApiState>();
   open.get('/healthz', (ctx) => {
     const status = deps.executor.status();
-    ctx.body = { status: 'ok', warm: status.warm, workers: status.workers, running: status.running, queued: status.queued };
+    ctx.body = {
+      status: 'ok',
+      warm: status.warm,
+      workers: status.workers,
+      running: status.running,
+      queued: status.queued,
+      pristine: status.pristine,
+      warm_functions: status.warmFunctions,
+      cold_starts: status.coldStarts,
+    };
   });
   app.use(open.routes());
   app.use(open.allowedMethods());

@@ -67,6 +67,7 @@ export class Engine implements Executor {
   /** Latest version seen of each function, so a dispatch can prefer a lane where it is warm. */
   readonly #versions = new Map<string, number>();
   #warm = false;
+  #coldStarts = 0;
   #warming: Promise<void> = Promise.resolve();
   #closing = false;
 
@@ -143,6 +144,9 @@ export class Engine implements Executor {
       workers: this.#lanes.length,
       running: this.#running.size,
       queued: this.#pending.size,
+      pristine: this.#lanes.filter((lane) => lane.pristineReady).length,
+      warmFunctions: this.#lanes.reduce((sum, lane) => sum + lane.warm.size, 0),
+      coldStarts: this.#coldStarts,
     };
   }
 
@@ -344,8 +348,11 @@ export class Engine implements Executor {
             retire: [...lane.retired],
           });
           lane.retired.clear();
-          let result = await lane.exec<RunResult>(task(!lane.warm.has(key)), running.controller.signal);
+          const cold = !lane.warm.has(key);
+          if (cold) this.#coldStarts++;
+          let result = await lane.exec<RunResult>(task(cold), running.controller.signal);
           if (result.outcome === 'not-loaded') {
+            this.#coldStarts++;
             result = await lane.exec<RunResult>(task(true), running.controller.signal);
           }
           end = this.#endFromResult(result, running);

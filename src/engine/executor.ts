@@ -11,6 +11,12 @@ export interface ExecutorStatus {
   workers: number;
   running: number;
   queued: number;
+  /** Worker threads holding a pristine interpreter ready for a function's first run. */
+  pristine: number;
+  /** Function versions loaded in an interpreter across all workers. */
+  warmFunctions: number;
+  /** Runs since start that had to load their function into a pristine interpreter. */
+  coldStarts: number;
 }
 
 /**

@@ -69,6 +69,16 @@ describe('runs', () => {
     assert.equal(record.json.logs, 'awaited\n');
   });
 
+  test('a function\'s first run loads it into a pristine interpreter and later runs find it warm', async () => {
+    await s.create('counted', 'def main(args, context):\n    return 1\n');
+    const health = async () => (await s.call('GET', '/healthz', undefined, null)).json as { cold_starts: number; warm_functions: number };
+    const before = await health();
+    for (let i = 0; i < 3; i++) assert.equal((await s.call('GET', '/v1/sync/functions/counted/rpc')).status, 200);
+    const after = await health();
+    assert.equal(after.cold_starts, before.cold_starts + 1);
+    assert.ok(after.warm_functions >= 1);
+  });
+
   test('globals persist between runs of one version, and each run gets fresh args and context', async () => {
     await s.create('counter', 'calls = 0\n\ndef main(args, context):\n    global calls\n    calls += 1\n    context["mutated"] = True\n    return {"calls": calls, "ctx": sorted(context)}\n', { context: 'a = 1' });
     const first = (await s.call('GET', '/v1/sync/functions/counter/rpc')).json;
