@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'clients/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'clients/', '.exp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

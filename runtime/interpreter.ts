@@ -1,156 +1,22 @@
-import { loadPyodide } from 'pyodide';
-import createPyodideModule from 'pyodide/pyodide.asm.mjs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadPyodide, type PyodideAPI } from 'pyodide';
 import type { PyProxy } from 'pyodide/ffi';
 import type { FunctionSource, PythonError } from '../src/engine/protocol.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../src/functions/json-depth.js';
 import { capMemory, takeRefusal } from './memory-cap.js';
+import { hardenedModuleFactory, HOST_FILESYSTEMS } from './pyodide-module.js';
 import { readRuntimePython } from './runtime-files.js';
 
 const RUNTIME_SOURCE = readRuntimePython('faaspot_runtime.py');
 const SANDBOX_SOURCE = readRuntimePython('faaspot_sandbox.py');
 const RUNTIME_FILENAME = '<faaspot-runtime>';
+// Read once per worker rather than by every boot.
+const LOCK_FILE = readFileSync(fileURLToPath(import.meta.resolve('pyodide/pyodide-lock.json')), 'utf8');
 const SANDBOX_FILENAME = '<faaspot-sandbox>';
 
 /** The environment a function sees in os.environ: nothing of the host's. */
 const FUNCTION_ENVIRONMENT = { HOME: '/home/pyodide', LANG: 'C.UTF-8', PATH: '/', PWD: '/' };
-
-// Emscripten errno for EACCES: Python raises PermissionError.
-const EACCES = -2;
-
-/**
- * Emscripten implements these with Node's child_process and net, reachable from Python with no
- * JavaScript involved (os.system, socket.connect, ctypes). Replaced at instantiation, so ctypes,
- * which resolves symbols from the same imports, gets the stubs too.
- */
-const STUBBED_IMPORTS: Record<string, () => number> = {
-  _emscripten_system: () => -1,
-  __syscall_socket: () => EACCES,
-  __syscall_socketpair: () => EACCES,
-  __syscall_connect: () => EACCES,
-  __syscall_bind: () => EACCES,
-  __syscall_listen: () => EACCES,
-  __syscall_accept4: () => EACCES,
-  __syscall_sendto: () => EACCES,
-  __syscall_recvfrom: () => EACCES,
-  _maybe_connect_async: () => EACCES,
-  _maybe_sendto_async: () => EACCES,
-  // Loading further wasm libraries would hand them the whole import table.
-  _dlopen_js: () => 0,
-};
-
-/**
- * The imports through which Python code acts on a JavaScript object it holds: reading or writing its
- * properties, calling it, iterating it. Once an interpreter is sealed nothing of the runtime needs
- * them (calls go from JavaScript into Python, and results are converted by JavaScript), so they are
- * closed: a function that still found a way to a JavaScript object (a builtin module reloaded behind
- * the import system, say) can do nothing with it. The refusal unwinds the interpreter, which the
- * worker then discards.
- */
-const GATED_IMPORTS = [
-  'JsProxy_GetAttr_js',
-  'JsProxy_SetAttr_js',
-  'JsProxy_DelAttr_js',
-  'JsProxy_subscript_js',
-  'JsProxy_Dir_js',
-  'JsProxy_GetIter_js',
-  'JsProxy_GetAsyncIter_js',
-  'JsProxy_exit_js',
-  'JsProxy_aexit_js',
-  'JsProxy_to_weakref_js',
-  'JsObjMap_GetIter_js',
-  'JsObjMap_length_js',
-  'JsObjMap_subscript_js',
-  'JsObjMap_ass_subscript_js',
-  'JsObjMap_contains_js',
-  'JsMap_GetIter_js',
-  'JsMap_clear_js',
-  'JsModule_GetAll_js',
-  'JsvFunction_Call_OneArg',
-  'JsvFunction_CallBound',
-  'JsvFunction_Construct',
-  'JsvObject_CallMethod',
-  'JsvObject_CallMethod_NoArgs',
-  'JsvObject_CallMethod_OneArg',
-  'JsvObject_CallMethod_TwoArgs',
-  'JsvObject_Entries',
-  'JsvObject_Keys',
-  'JsvObject_Values',
-  'JsvObject_toString',
-  'JsvArray_Set',
-  'JsvArray_Delete',
-  'JsvArray_slice',
-  'JsvArray_slice_assign',
-  'JsvArray_Extend',
-  'JsvArray_Insert',
-  'JsArray_repeat_js',
-  'JsArray_inplace_repeat_js',
-  'JsArray_index_js',
-  'JsArray_count_js',
-  'JsArray_reverse_js',
-  'JsArray_reversed_iterator',
-  'JsvBuffer_assignToPtr',
-  'JsvBuffer_assignFromPtr',
-  'JsBuffer_DecodeString_js',
-  'JsvBuffer_writeToFile',
-  'JsvBuffer_readFromFile',
-  'JsvBuffer_intoFile',
-  'JsvPromise_Resolve',
-  'JsvPromise_Syncify_handleError',
-  'create_once_callable',
-  'create_promise_handles',
-  'raw_call_js',
-  'wrap_generator',
-  'wrap_async_generator',
-  'handle_next_result_js',
-  '_agen_handle_result_js',
-  'syncifyHandler',
-];
-
-class SealedRealmError extends Error {
-  override name = 'SealedRealmError';
-}
-
-/** Host file system drivers Emscripten could mount; an interpreter sees only its own memory. */
-const HOST_FILESYSTEMS = ['NODEFS', 'NODERAWFS', 'PROXYFS', 'WORKERFS', 'IDBFS', 'NATIVEFS_ASYNC'];
-
-interface Instantiation {
-  instantiateWasm: (
-    imports: { env: Record<string, unknown> },
-    success: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-  ) => unknown;
-}
-
-/** Creates Pyodide's Emscripten module with the dangerous imports stubbed; reports the wasm memory. */
-function hardenedModuleFactory(
-  stub: boolean,
-  onMemory: (memory: WebAssembly.Memory) => void,
-  isSealed: () => boolean,
-) {
-  return (settings: Record<string, unknown>) => {
-    const original = (settings as unknown as Instantiation).instantiateWasm;
-    const instantiation: Instantiation = {
-      instantiateWasm(imports, success) {
-        for (const [name, replacement] of Object.entries(STUBBED_IMPORTS)) {
-          if (stub && name in imports.env) imports.env[name] = replacement;
-        }
-        for (const name of stub ? GATED_IMPORTS : []) {
-          const original = imports.env[name];
-          if (typeof original !== 'function') continue;
-          imports.env[name] = (...args: unknown[]): unknown => {
-            if (isSealed()) throw new SealedRealmError(`${name} is closed in a sealed interpreter`);
-            return (original as (...a: unknown[]) => unknown)(...args);
-          };
-        }
-        return original(imports, (instance, module) => {
-          onMemory(instance.exports.memory as WebAssembly.Memory);
-          success(instance, module);
-        });
-      },
-    };
-    Object.assign(settings, instantiation);
-    return createPyodideModule(settings);
-  };
-}
 
 /** What one call of main produced, before the worker adds its own bookkeeping. */
 export interface Outcome {
@@ -238,6 +104,85 @@ function checkedOutcome(raw: unknown, caps: { logBytes: number; outputBytes: num
 
 type PythonCallable<R> = PyProxy & ((...args: unknown[]) => R);
 
+/** What a worker restores interpreters from. */
+export interface InterpreterImage {
+  /** A memory snapshot made by {@link Interpreter.makeSnapshot}, possibly in shared memory. */
+  snapshot: Uint8Array;
+  /** Pyodide's compiled WebAssembly module. */
+  module: WebAssembly.Module;
+}
+
+export interface BootOptions {
+  /** Omit only to measure what the sandbox costs. */
+  sandbox?: boolean;
+  image?: InterpreterImage | undefined;
+}
+
+/** The runtime's two namespaces are parked in `__main__` under these names between load and seal. */
+const RUNTIME_GLOBAL = '__faaspot_runtime__';
+const SANDBOX_GLOBAL = '__faaspot_sandbox__';
+
+interface Started {
+  pyodide: PyodideAPI;
+  memory: WebAssembly.Memory;
+  /** Closes the imports through which Python acts on JavaScript objects. */
+  seal(): void;
+}
+
+async function startPyodide(options: {
+  sandboxed: boolean;
+  wasmModule?: WebAssembly.Module | undefined;
+  image?: InterpreterImage;
+  makeSnapshot?: boolean;
+}): Promise<Started> {
+  let memory: WebAssembly.Memory | undefined;
+  let sealed = false;
+  const pyodide = await loadPyodide({
+    jsglobals: {},
+    env: { ...FUNCTION_ENVIRONMENT },
+    // C-level writes to fd 1/2 must not reach the server's console; Python-level output is captured.
+    stdout: () => {},
+    stderr: () => {},
+    lockFileContents: LOCK_FILE,
+    ...(options.makeSnapshot && { _makeSnapshot: true }),
+    ...(options.image && { _loadSnapshot: options.image.snapshot }),
+    createPyodideModule: hardenedModuleFactory({
+      sandboxed: options.sandboxed,
+      wasmModule: options.image?.module ?? options.wasmModule,
+      onMemory: (m) => {
+        memory = m;
+      },
+      isSealed: () => sealed,
+    }) as never,
+  });
+  if (!memory) throw new Error('Pyodide did not expose its WebAssembly memory');
+  return {
+    pyodide,
+    memory,
+    seal: () => {
+      sealed = true;
+    },
+  };
+}
+
+/** Runs the runtime's Python files into namespaces parked in `__main__`. */
+function loadRuntime(pyodide: PyodideAPI): void {
+  const globals = pyodide.globals as PyProxy & { get(key: string): unknown; set(key: string, value: unknown): void };
+  const newDict = globals.get('dict') as PythonCallable<PyProxy>;
+  for (const [source, filename, name] of [
+    [RUNTIME_SOURCE, RUNTIME_FILENAME, RUNTIME_GLOBAL],
+    [SANDBOX_SOURCE, SANDBOX_FILENAME, SANDBOX_GLOBAL],
+  ] as const) {
+    const namespace = newDict();
+    const scope = pyodide.toPy({ __source: source, __ns: namespace }) as PyProxy;
+    pyodide.runPython(`exec(compile(__source, ${JSON.stringify(filename)}, "exec"), __ns)`, { globals: scope });
+    scope.destroy();
+    globals.set(name, namespace);
+    namespace.destroy();
+  }
+  newDict.destroy();
+}
+
 /**
  * One Pyodide interpreter with the FaaSpot runtime loaded. Pristine until {@link run} is first called
  * with a source; from then on it serves that function version only.
@@ -255,63 +200,68 @@ export class Interpreter {
   }
 
   /**
-   * Boots a fresh, sealed interpreter (about 2 s cold) that shares `interruptBuffer` with its worker.
-   * `sandbox: false` exists only so the benchmark can measure what the sandbox costs; the server
-   * never passes it.
+   * Boots a sealed interpreter that shares `interruptBuffer` with its worker: restored from `image`
+   * when given (a tenth of a second or less), else from nothing (about 2 s). A snapshot that cannot be
+   * restored falls back to the cold boot. `sandbox: false` exists only so the benchmark can measure
+   * what the sandbox costs; the server never passes it.
    */
-  static async boot(interruptBuffer: Int32Array, options: { sandbox?: boolean } = {}): Promise<Interpreter> {
+  static async boot(interruptBuffer: Int32Array, options: BootOptions = {}): Promise<Interpreter> {
     const sandboxed = options.sandbox !== false;
-    let memory: WebAssembly.Memory | undefined;
-    let sealed = false;
-    const pyodide = await loadPyodide({
-      jsglobals: {},
-      env: { ...FUNCTION_ENVIRONMENT },
-      // C-level writes to fd 1/2 must not reach the server's console; Python-level output is captured.
-      stdout: () => {},
-      stderr: () => {},
-      createPyodideModule: hardenedModuleFactory(
-        sandboxed,
-        (m) => {
-          memory = m;
-        },
-        () => sealed,
-      ) as never,
-    });
-    if (!memory) throw new Error('Pyodide did not expose its WebAssembly memory');
+    let started: Started | undefined;
+    if (options.image && sandboxed) {
+      try {
+        started = await startPyodide({ sandboxed, image: options.image });
+      } catch {
+        started = undefined;
+      }
+    }
+    if (!started) {
+      started = await startPyodide({ sandboxed, wasmModule: options.image?.module });
+      loadRuntime(started.pyodide);
+    }
+    return Interpreter.#finish(started, sandboxed, interruptBuffer);
+  }
+
+  /**
+   * Boots an interpreter from nothing, loads the runtime into it, and returns a memory snapshot of it
+   * from which {@link boot} restores. The interpreter itself is left for the garbage collector.
+   */
+  static async makeSnapshot(wasmModule?: WebAssembly.Module): Promise<Uint8Array> {
+    const { pyodide } = await startPyodide({ sandboxed: true, wasmModule, makeSnapshot: true });
+    loadRuntime(pyodide);
+    return (pyodide as unknown as { makeMemorySnapshot(): Uint8Array }).makeMemorySnapshot();
+  }
+
+  static #finish(started: Started, sandboxed: boolean, interruptBuffer: Int32Array): Interpreter {
+    const { pyodide } = started;
     const module = sandboxed && (pyodide as unknown as { _module: { FS: { filesystems: Record<string, unknown> } } & Record<string, unknown> })._module;
     if (module) {
       for (const name of HOST_FILESYSTEMS) {
         delete module.FS.filesystems[name];
         delete module[name];
       }
+      // Done after any snapshot: a snapshot expects the JavaScript globals where Pyodide put them.
       pyodide.unregisterJsModule('js');
       pyodide.unregisterJsModule('pyodide_js');
     }
-
-    const globals = pyodide.globals as PyProxy & { get(key: string): unknown };
-    const newDict = globals.get('dict') as PythonCallable<PyProxy & { get(key: string): unknown }>;
-    const namespace = newDict();
-    const sandbox = newDict();
-    newDict.destroy();
-    const load = (source: string, filename: string, into: PyProxy) => {
-      const scope = pyodide.toPy({ __source: source, __ns: into }) as PyProxy;
-      pyodide.runPython(`exec(compile(__source, ${JSON.stringify(filename)}, "exec"), __ns)`, { globals: scope });
-      scope.destroy();
-    };
-    load(RUNTIME_SOURCE, RUNTIME_FILENAME, namespace);
-    load(SANDBOX_SOURCE, SANDBOX_FILENAME, sandbox);
+    const globals = pyodide.globals as PyProxy & { get(key: string): unknown; delete(key: string): void };
+    const namespace = globals.get(RUNTIME_GLOBAL) as PyProxy & { get(key: string): unknown };
+    const sandbox = globals.get(SANDBOX_GLOBAL) as PyProxy & { get(key: string): unknown };
+    // Nothing a function can name leads back to the runtime's namespaces.
+    globals.delete(RUNTIME_GLOBAL);
+    globals.delete(SANDBOX_GLOBAL);
     const seal = sandbox.get('seal') as PythonCallable<undefined>;
     if (sandboxed) {
       const environment = pyodide.toPy(FUNCTION_ENVIRONMENT) as PyProxy;
       seal(environment);
       environment.destroy();
-      sealed = true;
+      started.seal();
     }
     seal.destroy();
     sandbox.destroy();
     // Set last: an interrupt meant for a run in this worker must not break a boot in progress.
     pyodide.setInterruptBuffer(interruptBuffer);
-    return new Interpreter(memory, namespace);
+    return new Interpreter(started.memory, namespace);
   }
 
   /** From now on, this interpreter's memory may not grow past `bytes`. */

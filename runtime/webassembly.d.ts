@@ -6,6 +6,8 @@ declare namespace WebAssembly {
     grow(delta: number): number;
   }
   class Module {}
+  function compile(bytes: ArrayBufferView | ArrayBuffer): Promise<Module>;
+  function instantiate(module: Module, imports: Record<string, unknown>): Promise<Instance>;
   class Instance {
     readonly exports: Record<string, unknown>;
   }

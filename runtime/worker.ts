@@ -1,5 +1,6 @@
 import Tinypool from 'tinypool';
 import type {
+  SnapshotResult,
   RunResult,
   RunTask,
   ValidateResult,
@@ -9,7 +10,7 @@ import type {
   WorkerResult,
   WorkerTask,
 } from '../src/engine/protocol.js';
-import { Interpreter, type Outcome } from './interpreter.js';
+import { Interpreter, type InterpreterImage, type Outcome } from './interpreter.js';
 
 /**
  * A worker thread: one pristine interpreter kept ready, plus warm interpreters keyed by function
@@ -21,35 +22,48 @@ const data = Tinypool.workerData as WorkerData;
 // interpreter's may reach the server's output. The worker itself reports through task results only.
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) console[method] = () => {};
 const interrupt = new Int32Array(data.interruptBuffer);
+const image: InterpreterImage | undefined = data.image
+  ? { snapshot: new Uint8Array(data.image.snapshot), module: data.image.module }
+  : undefined;
 
 let pristineReady = false;
-let pristine: Promise<Interpreter> = bootPristine();
+/**
+ * The pristine interpreter, ready or booting. Not replaced the moment it is taken: a boot blocks this
+ * thread for about a tenth of a second, so the engine asks for the replacement (a warm task) when the
+ * thread is idle, and warm runs never queue behind it. A first run that finds none boots one itself.
+ */
+let pristine: Promise<Interpreter> | undefined = data.snapshotMaker ? undefined : bootPristine();
 /** Insertion order is recency: the first key is the least recently used. */
 const warm = new Map<string, Interpreter>();
 
 function bootPristine(): Promise<Interpreter> {
   pristineReady = false;
-  const booting = Interpreter.boot(interrupt);
+  const booting = Interpreter.boot(interrupt, { image });
   booting.then(
     () => {
-      pristineReady = true;
+      if (pristine === booting) pristineReady = true;
     },
     () => {},
   );
   return booting;
 }
 
-/** Hands over the pristine interpreter and starts preparing its replacement at once. */
+function readyPristine(): Promise<Interpreter> {
+  pristine ??= bootPristine();
+  return pristine;
+}
+
+/** Hands over the pristine interpreter; the next one is booted when asked for. */
 async function takePristine(): Promise<Interpreter> {
-  let interpreter: Interpreter;
+  const taken = readyPristine();
+  pristine = undefined;
+  pristineReady = false;
   try {
-    interpreter = await pristine;
+    return await taken;
   } catch {
     // A failed boot (out of memory, say) is retried once for this run.
-    interpreter = await bootPristine();
+    return Interpreter.boot(interrupt, { image });
   }
-  pristine = bootPristine();
-  return interpreter;
 }
 
 function retire(keys: readonly string[]): void {
@@ -146,14 +160,19 @@ function crashed(error: unknown): Outcome {
 
 async function validate(task: ValidateTask): Promise<ValidateResult> {
   // Compiling runs no user code, so the pristine interpreter stays pristine.
-  const interpreter = await pristine;
+  const interpreter = await readyPristine();
   const problem = interpreter.validate(task.code, task.filename);
   return problem ? { kind: 'validate', ok: false, ...problem } : { kind: 'validate', ok: true };
 }
 
 async function warmUp(): Promise<WarmResult> {
-  await pristine;
+  await readyPristine();
   return { kind: 'warm', warm: [...warm.keys()], pristineReady };
+}
+
+async function makeSnapshot(module: WebAssembly.Module): Promise<SnapshotResult> {
+  // Copied once to the engine (about 30 MiB, once per snapshot); not worth a transfer.
+  return { kind: 'snapshot', snapshot: await Interpreter.makeSnapshot(module) };
 }
 
 export default async function handle(task: WorkerTask): Promise<WorkerResult> {
@@ -167,6 +186,8 @@ export default async function handle(task: WorkerTask): Promise<WorkerResult> {
       return { kind: 'warm', warm: [...warm.keys()], pristineReady };
     case 'validate':
       return validate(task);
+    case 'snapshot':
+      return makeSnapshot(task.module);
   }
 }
 

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** The server's settings. Built once by {@link loadConfig}, frozen, and passed down explicitly. */
 export interface Config {
@@ -9,6 +9,8 @@ export interface Config {
   readonly host: string;
   /** Directory of the SQLite file and the admin-token file. `FAASPOT_DATA_DIR`, default ./data. */
   readonly dataDir: string;
+  /** Where the interpreter snapshot is cached between starts. `FAASPOT_SNAPSHOT_DIR`, default `<data dir>/snapshots`. */
+  readonly snapshotDir: string;
   /** Admin token to install on start (stored hashed). `FAASPOT_ADMIN_TOKEN`; unset: generated on first start. */
   readonly adminToken: string | undefined;
   /** Worker threads, each running one function at a time. `FAASPOT_WORKERS`, default: the CPU count. */
@@ -91,10 +93,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('FAASPOT_ADMIN_TOKEN must be at least 16 characters long');
   }
+  const dataDir = resolve(overrides.dataDir ?? (env.FAASPOT_DATA_DIR?.trim() || 'data'));
   const config: Config = {
     port,
     host,
-    dataDir: resolve(env.FAASPOT_DATA_DIR?.trim() || 'data'),
+    dataDir,
+    snapshotDir: resolve(env.FAASPOT_SNAPSHOT_DIR?.trim() || join(dataDir, 'snapshots')),
     adminToken,
     workers: readInteger(env, 'FAASPOT_WORKERS', availableParallelism(), 1, 256),
     defaultTimeoutSeconds: readNumber(env, 'FAASPOT_DEFAULT_TIMEOUT', 60, 0.001, 86_400),

@@ -122,6 +122,10 @@ def seal(environment):
         asyncio.events._event_loop_policy = None
     os.environ.clear()
     os.environ.update(environment)
+    # Interpreters restored from one memory snapshot would otherwise share random's state.
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed()
     sys.executable = ""
     sys.argv = [""]
     sys.addaudithook(_make_audit_hook())

@@ -31,6 +31,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
       pristine: status.pristine,
       warm_functions: status.warmFunctions,
       cold_starts: status.coldStarts,
+      snapshot: status.image,
     };
   });
   app.use(open.routes());

@@ -9,8 +9,9 @@ import type {
 } from '../store/store.js';
 import type { CancelOutcome, Executor, ExecutorStatus } from './executor.js';
 import { Fifo } from './fifo.js';
+import { compilePyodide, loadOrMakeImage, type ImageSource, type InterpreterImage } from './interpreter-image.js';
 import { Lane, TaskAbortedError } from './lane.js';
-import type { FunctionSource, RunResult, RunTask, ValidateResult } from './protocol.js';
+import type { FunctionSource, RunResult, RunTask, SnapshotResult, ValidateResult } from './protocol.js';
 
 /** Settings of the {@link Engine}; see `Config` for their meaning and defaults. */
 export interface EngineConfig {
@@ -19,6 +20,8 @@ export interface EngineConfig {
   killGraceMs: number;
   logCapBytes: number;
   maxOutputBytes: number;
+  /** Where the interpreter snapshot is cached between starts. */
+  snapshotDir: string;
 }
 
 interface QueueItem {
@@ -50,6 +53,12 @@ export function functionFilename(name: string): string {
 const now = () => new Date().toISOString();
 
 /**
+ * A worker boots its next pristine interpreter once it has been idle this long. A boot holds the
+ * thread for about a tenth of a second; a run that arrives meanwhile would wait behind it.
+ */
+const REPLACEMENT_IDLE_MS = 20;
+
+/**
  * Runs executions in pooled Pyodide interpreters. Blocking runs go before queued non-blocking ones
  * (a caller is waiting on them); each kind runs in creation order. One execution per worker thread.
  */
@@ -57,7 +66,12 @@ export class Engine implements Executor {
   readonly #config: EngineConfig;
   readonly #store: Store;
   readonly #lanes: Lane[] = [];
-  readonly #validator: Lane;
+  /** Created once the interpreter image is ready, like the lanes. */
+  readonly #validator: Promise<Lane>;
+  #validatorCreated: (lane: Lane) => void = () => {};
+  /** The worker making a snapshot, while it does. */
+  #maker: Lane | undefined;
+  #image: ImageSource | 'pending' = 'pending';
   readonly #blockingQueue = new Fifo<QueueItem>();
   readonly #queue = new Fifo<QueueItem>();
   /** Items waiting in either queue, by id, for cancellation. */
@@ -74,9 +88,9 @@ export class Engine implements Executor {
   private constructor(config: EngineConfig, store: Store) {
     this.#config = Object.freeze({ ...config });
     this.#store = store;
-    const perLane = Math.floor(config.memoryBudgetBytes / config.workers);
-    for (let i = 0; i < config.workers; i++) this.#lanes.push(new Lane(i, perLane));
-    this.#validator = new Lane(config.workers, 0);
+    this.#validator = new Promise((resolve) => {
+      this.#validatorCreated = resolve;
+    });
   }
 
   /**
@@ -120,22 +134,56 @@ export class Engine implements Executor {
     return this.#warming;
   }
 
+  /**
+   * Loads or makes the interpreter image, starts the workers on it, and waits until each holds a
+   * pristine interpreter. Runs in the background; queued work waits for the lanes.
+   */
   #warmUp(): void {
-    const lanes = [...this.#lanes, this.#validator];
-    for (const lane of this.#lanes) lane.busy = true;
-    this.#warming = Promise.all(
-      lanes.map(async (lane) => {
-        try {
-          await lane.exec({ kind: 'warm' });
-        } finally {
-          lane.busy = false;
-          this.#pump();
-        }
-      }),
-    ).then(() => {
+    this.#warming = (async () => {
+      const image = await this.#prepareImage();
+      if (this.#closing) return;
+      const perLane = Math.floor(this.#config.memoryBudgetBytes / this.#config.workers);
+      for (let i = 0; i < this.#config.workers; i++) this.#lanes.push(new Lane(i, perLane, image));
+      const validator = new Lane(this.#config.workers, 0, image);
+      this.#validatorCreated(validator);
+      for (const lane of this.#lanes) lane.busy = true;
+      await Promise.all(
+        [...this.#lanes, validator].map(async (lane) => {
+          try {
+            await lane.exec({ kind: 'warm' });
+          } finally {
+            lane.busy = false;
+            this.#pump();
+          }
+        }),
+      );
       this.#warm = true;
-    });
+    })();
     this.#warming.catch(() => {});
+  }
+
+  /** The image workers restore from; null (each worker boots from nothing) if it cannot be had. */
+  async #prepareImage(): Promise<InterpreterImage | null> {
+    try {
+      const module = await compilePyodide();
+      const { image, source } = await loadOrMakeImage(this.#config.snapshotDir, module, (m) => this.#makeSnapshot(m));
+      this.#image = source;
+      return image;
+    } catch {
+      this.#image = 'none';
+      return null;
+    }
+  }
+
+  async #makeSnapshot(module: WebAssembly.Module): Promise<Uint8Array> {
+    const maker = new Lane(-1, 0, null, true);
+    this.#maker = maker;
+    try {
+      return (await maker.exec<SnapshotResult>({ kind: 'snapshot', module })).snapshot;
+    } finally {
+      this.#maker = undefined;
+      await maker.destroy();
+    }
   }
 
   status(): ExecutorStatus {
@@ -147,11 +195,13 @@ export class Engine implements Executor {
       pristine: this.#lanes.filter((lane) => lane.pristineReady).length,
       warmFunctions: this.#lanes.reduce((sum, lane) => sum + lane.warm.size, 0),
       coldStarts: this.#coldStarts,
+      image: this.#image,
     };
   }
 
   async validate(code: string, filename: string): Promise<ValidateResult> {
-    return this.#validator.exec<ValidateResult>({ kind: 'validate', code, filename });
+    const validator = await this.#validator;
+    return validator.exec<ValidateResult>({ kind: 'validate', code, filename });
   }
 
   async runBlocking(fn: StoredFunction, args: string): Promise<StoredExecution> {
@@ -233,7 +283,11 @@ export class Engine implements Executor {
   async close(): Promise<void> {
     this.#closing = true;
     for (const running of this.#running.values()) running.timers.forEach(clearTimeout);
-    await Promise.allSettled([...this.#lanes, this.#validator].map((lane) => lane.destroy()));
+    for (const lane of this.#lanes) clearTimeout(lane.replacementTimer);
+    const lanes = [...this.#lanes];
+    if (this.#lanes.length > 0) lanes.push(await this.#validator);
+    if (this.#maker) lanes.push(this.#maker);
+    await Promise.allSettled(lanes.map((lane) => lane.destroy()));
   }
 
   #newItem(fn: StoredFunction, args: string): QueueItem {
@@ -296,13 +350,38 @@ export class Engine implements Executor {
     for (;;) {
       const queue = this.#nextQueue();
       const next = queue?.peek();
-      if (!queue || !next) return;
-      const lane = this.#chooseLane(next);
-      if (!lane) return;
+      const lane = next && this.#chooseLane(next);
+      if (!queue || !next || !lane) {
+        this.#scheduleReplacements();
+        return;
+      }
       const item = queue.shift() as QueueItem;
       this.#pending.delete(item.id);
       lane.busy = true;
+      clearTimeout(lane.replacementTimer);
+      lane.replacementTimer = undefined;
       void this.#execute(item, lane);
+    }
+  }
+
+  /** Idle lanes without a pristine interpreter boot one, unless work arrives first. */
+  #scheduleReplacements(): void {
+    if (this.#closing) return;
+    for (const lane of this.#lanes) {
+      if (lane.busy || lane.pristineReady || lane.replacementTimer) continue;
+      lane.replacementTimer = setTimeout(() => {
+        lane.replacementTimer = undefined;
+        if (lane.busy || lane.pristineReady || this.#closing) return;
+        lane.busy = true;
+        lane
+          .exec({ kind: 'warm' })
+          .catch(() => {})
+          .finally(() => {
+            lane.busy = false;
+            this.#pump();
+          });
+      }, REPLACEMENT_IDLE_MS);
+      lane.replacementTimer.unref();
     }
   }
 

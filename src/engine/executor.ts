@@ -1,4 +1,5 @@
 import type { StoredExecution, StoredFunction } from '../store/store.js';
+import type { ImageSource } from './interpreter-image.js';
 import type { ValidateResult } from './protocol.js';
 
 /** What cancelling an execution came to. */
@@ -17,6 +18,8 @@ export interface ExecutorStatus {
   warmFunctions: number;
   /** Runs since start that had to load their function into a pristine interpreter. */
   coldStarts: number;
+  /** Where interpreters come from: a snapshot read from the cache, one made at this start, none (each boots from nothing), or not known yet. */
+  image: ImageSource | 'pending';
 }
 
 /**

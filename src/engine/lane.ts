@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import Tinypool from 'tinypool';
+import type { InterpreterImage } from './interpreter-image.js';
 import type { WorkerData, WorkerResult, WorkerTask } from './protocol.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../../runtime/worker.js', import.meta.url));
@@ -30,14 +31,20 @@ export class Lane {
   readonly retired = new Set<string>();
   pristineReady = false;
   busy = false;
+  /** Set while the lane waits for an idle moment to boot its next pristine interpreter. */
+  replacementTimer: NodeJS.Timeout | undefined;
   /** When the lane last finished a task, for least-recently-used choices. */
   lastUsed = 0;
 
-  constructor(id: number, memoryBudgetBytes: number) {
+  /**
+   * `image`: what the worker restores interpreters from (null: it boots them from nothing).
+   * `snapshotMaker`: the worker only makes a snapshot and boots nothing else.
+   */
+  constructor(id: number, memoryBudgetBytes: number, image: InterpreterImage | null, snapshotMaker = false) {
     this.id = id;
     const interruptBuffer = new SharedArrayBuffer(4);
     this.#interrupt = new Int32Array(interruptBuffer);
-    const workerData: WorkerData = { interruptBuffer, memoryBudgetBytes };
+    const workerData: WorkerData = { interruptBuffer, memoryBudgetBytes, image, snapshotMaker };
     this.#pool = new Tinypool({
       filename: WORKER_FILE,
       minThreads: 1,
@@ -86,7 +93,7 @@ export class Lane {
   }
 
   #absorb(result: WorkerResult): void {
-    if (result.kind === 'validate') return;
+    if (result.kind !== 'warm' && result.kind !== 'run') return;
     this.warm.clear();
     for (const key of result.warm) this.warm.add(key);
     this.pristineReady = result.pristineReady;

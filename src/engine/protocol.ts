@@ -9,6 +9,13 @@ export interface WorkerData {
   interruptBuffer: SharedArrayBuffer;
   /** Warm interpreters of this worker may use this much WebAssembly memory in total, bytes. */
   memoryBudgetBytes: number;
+  /**
+   * What interpreters are restored from: a memory snapshot (shared by every worker, never written)
+   * and Pyodide's compiled WebAssembly module. Null: boot each interpreter from nothing.
+   */
+  image: { snapshot: SharedArrayBuffer; module: WebAssembly.Module } | null;
+  /** A worker started only to make a snapshot boots no interpreter of its own. */
+  snapshotMaker: boolean;
 }
 
 /** What a function version needs to be loaded into a fresh interpreter. */
@@ -20,7 +27,7 @@ export interface FunctionSource {
   filename: string;
 }
 
-export type WorkerTask = WarmTask | RunTask | RetireTask | ValidateTask;
+export type WorkerTask = WarmTask | RunTask | RetireTask | ValidateTask | SnapshotTask;
 
 /** Make sure a pristine interpreter is ready; answers once it is. */
 export interface WarmTask {
@@ -58,13 +65,25 @@ export interface ValidateTask {
   filename: string;
 }
 
+/** Boot an interpreter from nothing, load the runtime, answer a memory snapshot of it. */
+export interface SnapshotTask {
+  kind: 'snapshot';
+  /** Pyodide's compiled WebAssembly module, so the maker does not compile its own. */
+  module: WebAssembly.Module;
+}
+
+export interface SnapshotResult {
+  kind: 'snapshot';
+  snapshot: Uint8Array;
+}
+
 export interface PythonError {
   type: string;
   message: string;
   traceback: string | null;
 }
 
-export type WorkerResult = WarmResult | RunResult | ValidateResult;
+export type WorkerResult = WarmResult | RunResult | ValidateResult | SnapshotResult;
 
 export interface WarmResult {
   kind: 'warm';

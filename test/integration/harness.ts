@@ -24,10 +24,13 @@ export interface Reply {
   json: any;
 }
 
+/** Test servers share one snapshot cache, so only the first start of a run makes the snapshot. */
+export const SNAPSHOT_DIR = join(tmpdir(), 'faaspot-test-snapshots');
+
 /** A real server on port 0 with a fresh data directory (or `dataDir`), warm before it returns. */
 export async function startTestServer(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'faaspot-test-'));
-  const config = loadConfig({}, { port: 0, dataDir: dir, adminToken: ADMIN_TOKEN, workers: 2, ...overrides });
+  const config = loadConfig({}, { port: 0, dataDir: dir, snapshotDir: SNAPSHOT_DIR, adminToken: ADMIN_TOKEN, workers: 2, ...overrides });
   const server = await startServer(config);
   await server.engine.whenWarm();
   const call: TestServer['call'] = async (method, path, body, token = ADMIN_TOKEN, headers = {}) => {
