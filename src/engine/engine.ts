@@ -34,6 +34,8 @@ interface QueueItem {
   /** Set for a blocking run: its caller waits for the final record. */
   done?: (record: StoredExecution) => void;
   cancelled: boolean;
+  /** Whether the record was written yet (a blocking run that starts at once is written as running). */
+  recorded: boolean;
 }
 
 interface Running {
@@ -121,6 +123,7 @@ export class Engine implements Executor {
         created: '',
         functionName: '',
         cancelled: false,
+        recorded: true,
       };
       engine.#pending.set(item.id, item);
       engine.#queue.push(item);
@@ -206,13 +209,16 @@ export class Engine implements Executor {
 
   async runBlocking(fn: StoredFunction, args: string): Promise<StoredExecution> {
     const item = this.#newItem(fn, args);
-    await this.#store.insertExecutions([toNewExecution(item, true)]);
     const finished = new Promise<StoredExecution>((resolve) => {
       item.done = resolve;
     });
     this.#pending.set(item.id, item);
     this.#blockingQueue.push(item);
     this.#pump();
+    // One that found a free worker is recorded as running when it starts; one that waits is
+    // recorded as pending now. The run never waits for its record: the store commits writes in
+    // order, so the end always lands after the insert, in the same commit when the run is quick.
+    if (this.#pending.has(item.id)) this.#record(item);
     return finished;
   }
 
@@ -220,6 +226,7 @@ export class Engine implements Executor {
     const items = argsList.map((args) => this.#newItem(fn, args));
     await this.#store.insertExecutions(items.map((item) => toNewExecution(item, false)));
     for (const item of items) {
+      item.recorded = true;
       this.#pending.set(item.id, item);
       this.#queue.push(item);
     }
@@ -290,6 +297,13 @@ export class Engine implements Executor {
     await Promise.allSettled(lanes.map((lane) => lane.destroy()));
   }
 
+  /** Writes the pending record of an item that has none yet; the write is ordered before any later one. */
+  #record(item: QueueItem): void {
+    if (item.recorded) return;
+    item.recorded = true;
+    this.#store.insertExecutions([toNewExecution(item, item.done !== undefined)]).catch(() => {});
+  }
+
   #newItem(fn: StoredFunction, args: string): QueueItem {
     this.#versions.set(fn.id, fn.version);
     return {
@@ -300,6 +314,7 @@ export class Engine implements Executor {
       args,
       created: now(),
       cancelled: false,
+      recorded: false,
     };
   }
 
@@ -409,7 +424,14 @@ export class Engine implements Executor {
         running.timeoutSeconds = fn.timeoutSeconds;
         const key = `${fn.id}:${fn.version}`;
         started = now();
-        await this.#store.markRunning(item.id, fn.version, started);
+        // Not awaited, like the insert: the end is written after it in any case.
+        if (item.recorded) {
+          this.#store.markRunning(item.id, fn.version, started).catch(() => {});
+        } else {
+          item.recorded = true;
+          const running = { functionVersion: fn.version, started };
+          this.#store.insertExecutions([{ ...toNewExecution(item, true), running }]).catch(() => {});
+        }
         if (!lane.warm.has(key) && !lane.pristineReady) await lane.exec({ kind: 'warm' });
         if (running.stopReason) {
           end = this.#cancelledEnd('the execution was cancelled');
@@ -524,6 +546,7 @@ export class Engine implements Executor {
     write = true,
   ): Promise<void> {
     if (write && !this.#closing) {
+      this.#record(item);
       try {
         await this.#store.finishExecution(item.id, end);
       } catch {

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Selectable } from 'kysely';
 import type { Database, ExecutionsTable, FunctionsTable, TokensTable } from './schema.js';
+import { GroupCommit } from './group-commit.js';
 import { StaticMigrationProvider } from './migrations.js';
 import {
   NameTakenError,
@@ -29,10 +30,13 @@ const INSERT_CHUNK = 500;
 export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #isUniqueViolation: (error: unknown) => boolean;
+  /** Execution-record writes, the ones on every run's path, share commits. */
+  readonly #executionWrites: GroupCommit;
 
   constructor(config: KyselyStoreConfig) {
     this.#db = config.db;
     this.#isUniqueViolation = config.isUniqueViolation;
+    this.#executionWrites = new GroupCommit(config.db);
   }
 
   /** Brings the schema up to date; run once at start-up. */
@@ -185,19 +189,16 @@ export class KyselyStore implements Store {
       namespace: e.namespace,
       function_id: e.functionId,
       function_name: e.functionName,
-      function_version: null,
-      status: 'pending' as const,
+      function_version: e.running?.functionVersion ?? null,
+      status: e.running ? ('running' as const) : ('pending' as const),
       blocking: e.blocking ? 1 : 0,
       args: e.args,
       logs: '',
       logs_truncated: 0,
       created: e.created,
+      started: e.running?.started ?? null,
     }));
-    if (rows.length <= INSERT_CHUNK) {
-      await this.#db.insertInto('executions').values(rows).execute();
-      return;
-    }
-    await this.#db.transaction().execute(async (trx) => {
+    await this.#executionWrites.run(async (trx) => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx.insertInto('executions').values(rows.slice(i, i + INSERT_CHUNK)).execute();
       }
@@ -205,20 +206,24 @@ export class KyselyStore implements Store {
   }
 
   async markRunning(id: string, functionVersion: number, started: string): Promise<void> {
-    await this.#db
-      .updateTable('executions')
-      .set({ status: 'running', function_version: functionVersion, started })
-      .where('id', '=', id)
-      .execute();
+    await this.#executionWrites.run((trx) =>
+      trx
+        .updateTable('executions')
+        .set({ status: 'running', function_version: functionVersion, started })
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   async finishExecution(id: string, end: ExecutionEnd): Promise<boolean> {
-    const result = await this.#db
-      .updateTable('executions')
-      .set(endColumns(end))
-      .where('id', '=', id)
-      .where('status', 'in', ['pending', 'running'])
-      .executeTakeFirst();
+    const result = await this.#executionWrites.run((trx) =>
+      trx
+        .updateTable('executions')
+        .set(endColumns(end))
+        .where('id', '=', id)
+        .where('status', 'in', ['pending', 'running'])
+        .executeTakeFirst(),
+    );
     return result.numUpdatedRows > 0n;
   }
 
@@ -285,6 +290,7 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#executionWrites.settled();
     await this.#db.destroy();
   }
 }

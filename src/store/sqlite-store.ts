@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { KyselyStore } from './kysely-store.js';
+import { cachingStatements } from './statement-cache.js';
 
 /**
  * Opens (creating if needed) the SQLite file, sets WAL mode, runs the migrations and returns the store.
@@ -18,7 +19,7 @@ export async function openSqliteStore(file: string): Promise<KyselyStore> {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const store = new KyselyStore({
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) }),
     isUniqueViolation: (error) =>
       error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE',
   });

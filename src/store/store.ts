@@ -62,6 +62,8 @@ export interface NewExecution {
   blocking: boolean;
   args: string;
   created: string;
+  /** Set when the execution starts as it is recorded (a blocking run that found a free worker). */
+  running?: { functionVersion: number; started: string };
 }
 
 /** How an execution ended; written once, by the engine. */
