@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { ApiDeps, ApiState } from './deps.js';
 import { authenticate } from './middleware/authenticate.js';
+import { decodableUrl } from './middleware/decodable-url.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { normalizePath } from './middleware/normalize-path.js';
 import { unmatchedRoute } from './middleware/unmatched-route.js';
@@ -11,7 +12,7 @@ import { runRoutes } from './routes/runs.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 /**
- * The HTTP API as a Koa application: one error handler, path normalisation, then the
+ * The HTTP API as a Koa application: one error handler, URL checks and path normalisation, then the
  * public routes, then authentication in front of everything under /v1; what no route takes is a 404
  * or a 405.
  */
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
   }
 
   app.use(errorHandler());
+  app.use(decodableUrl());
   app.use(normalizePath());
   app.use(unmatchedRoute([open, v1]));
   app.use(open.routes());
