@@ -2,11 +2,14 @@ import getRawBody from 'raw-body';
 import type { Context } from 'koa';
 import { ApiError } from '../errors.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../functions/json-depth.js';
+import { escapeInvisible, showText } from '../functions/show-text.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 // `curl --data` labels a body form-urlencoded unless told otherwise, and some clients send text/plain:
 // both are read as JSON, like a body without a type. Anything else is refused.
 const READ_AS_JSON = new Set(['', 'application/x-www-form-urlencoded', 'text/plain']);
+// fatal: a byte that is not UTF-8 must be refused, not turned silently into U+FFFD inside someone's code.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads the request body as JSON, up to `limit` bytes. A missing Content-Type is read as JSON (the
@@ -15,17 +18,31 @@ const READ_AS_JSON = new Set(['', 'application/x-www-form-urlencoded', 'text/pla
 export async function readJsonBody(ctx: Context, limit: number): Promise<unknown> {
   const type = ctx.get('content-type').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!READ_AS_JSON.has(type) && !JSON_TYPE.test(type)) {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(type)} is not accepted; send JSON with Content-Type: application/json`);
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${showText(type)} is not accepted; send JSON with Content-Type: application/json`);
+  }
+  const encoding = ctx.get('content-encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${showText(encoding)} is not accepted; send the body uncompressed`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined });
+  } catch (error) {
+    // raw-body pauses the request when it gives up. Left paused, the rest of an oversized chunked body
+    // is never read: the client stalls on a full socket until the connection is dropped, and never
+    // sees this answer. Resumed, the rest is read and discarded, as Node does for unread bodies.
+    ctx.req.resume();
+    const kind = (error as { type?: string }).type;
+    if (kind === 'entity.too.large') {
+      throw new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes (FAASPOT_MAX_BODY); send less`);
+    }
+    throw new ApiError('INVALID_REQUEST', 'The request body could not be read completely; send it again');
   }
   let text: string;
   try {
-    text = await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined, encoding: 'utf8' });
-  } catch (error) {
-    const kind = (error as { type?: string }).type;
-    if (kind === 'entity.too.large') {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes (FAASPOT_MAX_BODY)`);
-    }
-    throw new ApiError('INVALID_REQUEST', 'The request body could not be read completely');
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new ApiError('INVALID_REQUEST', 'The request body is not valid UTF-8; send JSON as UTF-8 text');
   }
   if (text.trim() === '') return undefined;
   if (jsonDepth(text) > MAX_JSON_DEPTH) {
@@ -34,7 +51,8 @@ export async function readJsonBody(ctx: Context, limit: number): Promise<unknown
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ApiError('INVALID_REQUEST', `The body is not valid JSON: ${(error as Error).message}`);
+    // V8's message quotes a slice of the input: keep it, with invisible characters escaped.
+    throw new ApiError('INVALID_REQUEST', `The body is not valid JSON: ${escapeInvisible((error as Error).message)}`);
   }
 }
 

@@ -6,9 +6,10 @@ import { functionFilename } from '../../engine/engine.js';
 import { parseContext } from '../../functions/context-file.js';
 import { assertFunctionName } from '../../functions/function-name.js';
 import { decodeQuotedText } from '../../functions/quoted-text.js';
+import { ValidationError } from '../../functions/validation-error.js';
 import { NameTakenError, type FunctionPatch, type StoredFunction } from '../../store/store.js';
 import type { ApiDeps, ApiState } from '../deps.js';
-import { readObjectBody } from '../request-body.js';
+import { describeJson, readObjectBody } from '../request-body.js';
 import { wireFunction } from '../wire.js';
 
 /** Function management: create, update, list, get, delete. */
@@ -17,29 +18,39 @@ export function functionRoutes(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
 
   async function checkedCode(raw: unknown, name: string): Promise<string> {
-    if (typeof raw !== 'string') throw new ApiError('INVALID_REQUEST', '`code` must be a string of Python source');
-    const code = decodeQuotedText(raw);
+    if (raw === undefined) throw new ApiError('INVALID_REQUEST', '`code` is missing: send the Python source as a string');
+    if (typeof raw !== 'string') throw new ApiError('INVALID_REQUEST', `\`code\` must be a string of Python source, not ${describeJson(raw)}`);
+    const code = decodedField('code', raw, 'INVALID_CODE');
     if (!code.isWellFormed()) throw new ApiError('INVALID_CODE', '`code` is not valid UTF-8 text (it holds a lone surrogate)');
     if (Buffer.byteLength(code, 'utf8') > config.maxCodeBytes) {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `\`code\` is larger than ${config.maxCodeBytes} bytes (FAASPOT_MAX_CODE)`);
+      throw new ApiError('PAYLOAD_TOO_LARGE', `\`code\` is larger than ${config.maxCodeBytes} bytes (FAASPOT_MAX_CODE); split it or shorten it`);
     }
     const result = await executor.validate(code, functionFilename(name));
     if (!result.ok) {
-      if (result.problem === 'main') throw new ApiError('INVALID_MAIN', result.message, { line: result.line, column: result.column });
-      const where = result.line === null ? '' : ` at line ${result.line}${result.column === null ? '' : `, column ${result.column}`}`;
-      throw new ApiError('INVALID_CODE', `The code does not compile${where}: ${result.message}`, {
-        line: result.line,
-        column: result.column,
-        detail: result.message,
-      });
+      // The worker reports an unknown position as undefined or null alike.
+      const line = typeof result.line === 'number' ? result.line : null;
+      const column = typeof result.column === 'number' ? result.column : null;
+      if (result.problem === 'main') throw new ApiError('INVALID_MAIN', result.message, { line, column });
+      const where = line === null ? '' : ` at line ${line}${column === null ? '' : `, column ${column}`}`;
+      throw new ApiError('INVALID_CODE', `The code does not compile${where}: ${result.message}`, { line, column, detail: result.message });
     }
     return code;
+  }
+
+  /** The quoting rule applied to one field, its failure reported as that field's own error. */
+  function decodedField(field: 'code' | 'context', raw: string, code: 'INVALID_CODE' | 'INVALID_CONTEXT'): string {
+    try {
+      return decodeQuotedText(raw);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ApiError(code, `\`${field}\`: ${error.message}`);
+      throw error;
+    }
   }
 
   function checkedContext(raw: unknown): string {
     if (raw === undefined || raw === null) return '{}';
     let text: string;
-    if (typeof raw === 'string') text = decodeQuotedText(raw);
+    if (typeof raw === 'string') text = decodedField('context', raw, 'INVALID_CONTEXT');
     else if (typeof raw === 'object' && !Array.isArray(raw)) text = JSON.stringify(raw);
     else throw new ApiError('INVALID_CONTEXT', '`context` must be the context file as text, or a JSON object');
     return JSON.stringify(parseContext(text));

@@ -21,12 +21,14 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
 
   /** Query-string arguments: every value a string; a repeated key keeps its last value. */
   function queryArgs(ctx: Context): string {
-    const args: Record<string, string> = {};
+    const args = new Map<string, string>();
     for (const [key, value] of Object.entries(ctx.query)) {
       const last = Array.isArray(value) ? value[value.length - 1] : value;
-      if (last !== undefined) args[key] = last;
+      if (last !== undefined) args.set(key, last);
     }
-    return JSON.stringify(args);
+    // fromEntries defines every key as its own property: assigned to a plain object, `__proto__` would
+    // set the prototype instead, and the argument would be lost.
+    return JSON.stringify(Object.fromEntries(args));
   }
 
   async function runAndAnswer(ctx: Context, fn: StoredFunction, args: string): Promise<void> {
@@ -47,6 +49,11 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
       { 'X-Execution-Id': record.id },
     );
   }
+
+  // An empty name leaves an empty path segment, which no `:name` matches: say so rather than "no route".
+  router.all(['/v1/sync/functions//rpc', '/v1/functions//rpc', '/v1/functions//bulk_rpc'], () => {
+    assertFunctionName('');
+  });
 
   router.get('/v1/sync/functions/:name/rpc', async (ctx) => {
     const fn = await target(ctx);

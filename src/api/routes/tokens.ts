@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { generateToken, hashToken } from '../../auth/token-secret.js';
 import { ApiError } from '../../errors.js';
 import { assertFunctionName } from '../../functions/function-name.js';
+import { showText } from '../../functions/show-text.js';
 import { ValidationError } from '../../functions/validation-error.js';
 import type { StoredToken } from '../../store/store.js';
 import type { ApiDeps, ApiState } from '../deps.js';
@@ -52,7 +53,7 @@ export function tokenRoutes(deps: ApiDeps): Router<ApiState> {
     const id = ctx.params.id ?? '';
     const tokens = await store.listTokens();
     const target = tokens.find((t) => t.id === id);
-    if (!target) throw new ApiError('TOKEN_NOT_FOUND', `No token with id ${JSON.stringify(id)}`);
+    if (!target) throw new ApiError('TOKEN_NOT_FOUND', `No token with id ${showText(id)}; GET /v1/tokens lists them`);
     if (target.admin && tokens.filter((t) => t.admin).length === 1) {
       throw new ApiError('LAST_ADMIN_TOKEN', 'This is the only admin token; create another admin token before revoking it');
     }
