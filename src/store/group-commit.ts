@@ -33,7 +33,7 @@ export class GroupCommit {
           this.#flushing = this.#flush();
         });
       }
-      this.#queue.push({ write, resolve: resolve, reject });
+      this.#queue.push({ write, resolve, reject });
     });
   }
 
