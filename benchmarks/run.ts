@@ -13,12 +13,14 @@ import { judgeRow, type JudgedRow } from './row.js';
 import type { Scenario } from './scenario.js';
 import { blockingLatency } from './scenarios/blocking-latency.js';
 import { blockingThroughput } from './scenarios/blocking-throughput.js';
+import { firstRun } from './scenarios/first-run.js';
 import { sandboxCost } from './scenarios/sandbox-cost.js';
 
 /** In table order, which is also the order they run in. */
 const SCENARIOS: readonly Scenario[] = [
   blockingLatency,
   blockingThroughput,
+  firstRun,
   sandboxCost,
 ];
 
