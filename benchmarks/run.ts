@@ -15,12 +15,14 @@ import { blockingLatency } from './scenarios/blocking-latency.js';
 import { blockingThroughput } from './scenarios/blocking-throughput.js';
 import { firstRun } from './scenarios/first-run.js';
 import { sandboxCost } from './scenarios/sandbox-cost.js';
+import { startToReady } from './scenarios/start-to-ready.js';
 
 /** In table order, which is also the order they run in. */
 const SCENARIOS: readonly Scenario[] = [
   blockingLatency,
   blockingThroughput,
   firstRun,
+  startToReady,
   sandboxCost,
 ];
 
