@@ -13,6 +13,7 @@ import { judgeRow, type JudgedRow } from './row.js';
 import type { Scenario } from './scenario.js';
 import { blockingLatency } from './scenarios/blocking-latency.js';
 import { blockingThroughput } from './scenarios/blocking-throughput.js';
+import { bulkRpc } from './scenarios/bulk-rpc.js';
 import { firstRun } from './scenarios/first-run.js';
 import { sandboxCost } from './scenarios/sandbox-cost.js';
 import { startToReady } from './scenarios/start-to-ready.js';
@@ -23,6 +24,7 @@ const SCENARIOS: readonly Scenario[] = [
   blockingThroughput,
   firstRun,
   startToReady,
+  bulkRpc,
   sandboxCost,
 ];
 
