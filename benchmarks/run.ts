@@ -15,8 +15,10 @@ import { blockingLatency } from './scenarios/blocking-latency.js';
 import { blockingThroughput } from './scenarios/blocking-throughput.js';
 import { bulkRpc } from './scenarios/bulk-rpc.js';
 import { firstRun } from './scenarios/first-run.js';
+import { plainLoadPyodide } from './scenarios/plain-load-pyodide.js';
 import { sandboxCost } from './scenarios/sandbox-cost.js';
 import { startToReady } from './scenarios/start-to-ready.js';
+import { warmMemory } from './scenarios/warm-memory.js';
 
 /** In table order, which is also the order they run in. */
 const SCENARIOS: readonly Scenario[] = [
@@ -25,6 +27,8 @@ const SCENARIOS: readonly Scenario[] = [
   firstRun,
   startToReady,
   bulkRpc,
+  warmMemory,
+  plainLoadPyodide,
   sandboxCost,
 ];
 
