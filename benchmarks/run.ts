@@ -14,6 +14,7 @@ import type { Scenario } from './scenario.js';
 import { blockingLatency } from './scenarios/blocking-latency.js';
 import { blockingThroughput } from './scenarios/blocking-throughput.js';
 import { bulkRpc } from './scenarios/bulk-rpc.js';
+import { distinctFunctions } from './scenarios/distinct-functions.js';
 import { firstRun } from './scenarios/first-run.js';
 import { plainLoadPyodide } from './scenarios/plain-load-pyodide.js';
 import { sandboxCost } from './scenarios/sandbox-cost.js';
@@ -28,6 +29,7 @@ const SCENARIOS: readonly Scenario[] = [
   startToReady,
   bulkRpc,
   warmMemory,
+  distinctFunctions,
   plainLoadPyodide,
   sandboxCost,
 ];
