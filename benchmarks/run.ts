@@ -1,155 +1,220 @@
 /**
- * `npm run bench`: blocking runs of a trivial function against a bare Koa route measured in the same
- * run, at concurrency 1 (latency) and 32 (throughput). `--json` prints the figures for machines.
- * Options: --requests N (per latency scenario, default 2000), --seconds S (per throughput
- * scenario, default 5), --workers N (default: the CPU count).
+ * `npm run bench`: every scenario of the benchmark, each against a baseline measured in the same
+ * run, printed as one table (or, with --json, the same rows as JSON). See benchmarks/README.md.
  */
-import { Agent, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import Koa from 'koa';
-import { Interpreter } from '../runtime/interpreter.js';
 import { loadConfig } from '../src/config.js';
-import { startServer } from '../src/server.js';
+import { BenchContext, type BenchOptions } from './bench-context.js';
+import { Cleanup } from './cleanup.js';
+import { formatTable } from './format-table.js';
+import { HttpClient } from './http-client.js';
+import { judgeRow, type JudgedRow } from './row.js';
+import type { Scenario } from './scenario.js';
+import { blockingLatency } from './scenarios/blocking-latency.js';
+import { blockingThroughput } from './scenarios/blocking-throughput.js';
+import { bulkRpc } from './scenarios/bulk-rpc.js';
+import { distinctFunctions } from './scenarios/distinct-functions.js';
+import { firstRun } from './scenarios/first-run.js';
+import { plainLoadPyodide } from './scenarios/plain-load-pyodide.js';
+import { sandboxCost } from './scenarios/sandbox-cost.js';
+import { startToReady } from './scenarios/start-to-ready.js';
+import { warmMemory } from './scenarios/warm-memory.js';
 
-const { values: options } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    requests: { type: 'string', default: '2000' },
-    seconds: { type: 'string', default: '5' },
-    workers: { type: 'string' },
-  },
-});
+/** In table order, which is also the order they run in. */
+const SCENARIOS: readonly Scenario[] = [
+  blockingLatency,
+  blockingThroughput,
+  firstRun,
+  startToReady,
+  bulkRpc,
+  warmMemory,
+  distinctFunctions,
+  plainLoadPyodide,
+  sandboxCost,
+];
 
-const TOKEN = 'bench-admin-token-0123456789';
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+/** Counts of a full run (about five minutes on two cores) and of `--quick` (a minute or two). */
+const COUNTS = {
+  full: { requests: 2000, seconds: 5, samples: 20, bulk: 10_000, interpreters: 12, functions: 100, probes: 3 },
+  quick: { requests: 300, seconds: 2, samples: 5, bulk: 1000, interpreters: 4, functions: 10, probes: 1 },
+} as const;
 
-function get(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
+type Count = keyof typeof COUNTS.full;
+
+const USAGE = `Usage: npm run bench -- [options]   (or node dist/benchmarks/run.js [options])
+
+  --quick             small counts: a check that every scenario runs (a minute or two)
+  --only a,b          run only these scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --json              print the rows as JSON instead of the table
+  --workers N         worker threads of every server (default: FAASPOT_WORKERS, else the CPU count)
+  --requests N        measured requests per latency series (${COUNTS.full.requests}; quick ${COUNTS.quick.requests}); sandbox: 10 x N calls
+  --seconds S         seconds per throughput series (${COUNTS.full.seconds}; quick ${COUNTS.quick.seconds})
+  --samples N         first-run samples, and python3 -c samples (${COUNTS.full.samples}; quick ${COUNTS.quick.samples})
+  --bulk N            items in the bulk_rpc (${COUNTS.full.bulk}; quick ${COUNTS.quick.bulk}; at most FAASPOT_MAX_BULK)
+  --interpreters K    new warm interpreters in the memory scenario (${COUNTS.full.interpreters}; quick ${COUNTS.quick.interpreters})
+  --functions N       distinct functions in the warm-set scenario (${COUNTS.full.functions}; quick ${COUNTS.quick.functions})
+  --probes N          fresh node processes timing a plain loadPyodide() (${COUNTS.full.probes}; quick ${COUNTS.quick.probes})
+  --help              this text
+`;
+
+class UsageError extends Error {}
+
+function positiveInteger(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a positive integer; got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function parseOptions(args: string[]): { options: BenchOptions; scenarios: Scenario[]; json: boolean; help: boolean } {
+  const countOption = { type: 'string' } as const;
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+      workers: countOption,
+      requests: countOption,
+      seconds: countOption,
+      samples: countOption,
+      bulk: countOption,
+      interpreters: countOption,
+      functions: countOption,
+      probes: countOption,
+    },
   });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-async function latency(url: string, headers: Record<string, string>, count: number) {
-  for (let i = 0; i < Math.min(200, count); i++) await get(url, headers);
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    const status = await get(url, headers);
-    samples.push(performance.now() - start);
-    if (status !== 200) throw new Error(`${url} answered ${status}`);
+  const defaults = values.quick ? COUNTS.quick : COUNTS.full;
+  const count = (name: Count): number => {
+    const raw = values[name];
+    return raw === undefined ? defaults[name] : positiveInteger(name, raw);
+  };
+  let scenarios = [...SCENARIOS];
+  if (values.only !== undefined) {
+    const names = values.only.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    const unknown = names.filter((name) => !SCENARIOS.some((s) => s.name === name));
+    if (unknown.length > 0 || names.length === 0) {
+      throw new UsageError(`--only takes scenario names among ${SCENARIOS.map((s) => s.name).join(', ')}; got ${JSON.stringify(values.only)}`);
+    }
+    scenarios = SCENARIOS.filter((s) => names.includes(s.name));
   }
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  const workers = values.workers === undefined ? loadConfig(process.env).workers : positiveInteger('workers', values.workers);
+  const options: BenchOptions = {
+    quick: values.quick,
+    workers,
+    requests: count('requests'),
+    seconds: count('seconds'),
+    samples: count('samples'),
+    bulk: count('bulk'),
+    interpreters: count('interpreters'),
+    functions: count('functions'),
+    probes: count('probes'),
+  };
+  return { options, scenarios, json: values.json, help: values.help };
 }
 
-async function throughput(url: string, headers: Record<string, string>, concurrency: number, seconds: number) {
-  const deadline = performance.now() + seconds * 1000;
-  let done = 0;
-  let failed = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        if ((await get(url, headers)) === 200) done++;
-        else failed++;
-      }
-    }),
-  );
-  if (failed > 0) throw new Error(`${failed} requests to ${url} failed`);
-  return done / ((performance.now() - started) / 1000);
-}
-
-/** Boot time and per-call time of main in one interpreter, in this thread. */
-async function interpreterCost(sandbox: boolean, calls: number) {
-  const started = performance.now();
-  const interpreter = await Interpreter.boot(new Int32Array(new SharedArrayBuffer(4)), { sandbox });
-  const bootMs = performance.now() - started;
-  const caps = { logBytes: 65_536, outputBytes: 1_000_000 };
-  interpreter.run('{}', caps, { code: 'def main(args, context):\n    return {"hello": "world"}\n', context: '{}', filename: 'trivial.py' });
-  for (let i = 0; i < 1000; i++) interpreter.run('{}', caps, undefined);
-  const t = performance.now();
-  for (let i = 0; i < calls; i++) interpreter.run('{"n": 1}', caps, undefined);
-  return { bootMs, runUs: ((performance.now() - t) * 1000) / calls };
-}
-
-async function main(): Promise<void> {
-  const count = Number(options.requests);
-  const seconds = Number(options.seconds);
-
-  const bare = new Koa();
-  bare.use((ctx) => {
-    ctx.body = { hello: 'world' };
-  });
-  const bareServer = bare.listen(0, '127.0.0.1');
-  await new Promise((r) => bareServer.once('listening', r));
-  const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}/`;
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'faaspot-bench-'));
-  const config = loadConfig(process.env, {
-    port: 0,
-    dataDir,
-    adminToken: TOKEN,
-    ...(options.workers !== undefined && { workers: Number(options.workers) }),
-  });
-  const server = await startServer(config);
-  await server.engine.whenWarm();
-  const auth = { authorization: `Token ${TOKEN}`, 'content-type': 'application/json' };
-  const created = await fetch(`${server.url}/v1/functions/`, {
-    method: 'PUT',
-    headers: auth,
-    body: JSON.stringify({ name: 'trivial', code: 'def main(args, context):\n    return {"hello": "world"}\n' }),
-  });
-  if (created.status !== 200) throw new Error(`create failed: ${await created.text()}`);
-  const runUrl = `${server.url}/v1/sync/functions/trivial/rpc/`;
-
-  const bareLatency = await latency(bareUrl, {}, count);
-  const runLatency = await latency(runUrl, auth, count);
-  const bareRps = await throughput(bareUrl, {}, 32, seconds);
-  const runRps = await throughput(runUrl, auth, 32, seconds);
-  const open = await interpreterCost(false, count * 10);
-  const sealed = await interpreterCost(true, count * 10);
-
-  const rows = [
-    { scenario: 'blocking run, concurrency 1, p50 (ms)', ours: runLatency.p50, baseline: bareLatency.p50, target: '≤ 0.5' },
-    { scenario: 'blocking run, concurrency 1, p99 (ms)', ours: runLatency.p99, baseline: bareLatency.p99, target: '≤ 2' },
-    { scenario: 'blocking runs, concurrency 32 (req/s)', ours: runRps, baseline: bareRps, target: '≥ 50% of baseline' },
-    { scenario: 'sandbox: main called in an interpreter (µs)', ours: sealed.runUs, baseline: open.runUs, target: 'report' },
-    { scenario: 'sandbox: interpreter boot (ms)', ours: sealed.bootMs, baseline: open.bootMs, target: 'report' },
-  ].map((row) => ({ ...row, ratio: row.ours / row.baseline }));
-
-  if (options.json) {
-    console.log(JSON.stringify({ workers: config.workers, requests: count, seconds, baseline: 'bare Koa route returning JSON', rows }, null, 2));
-  } else {
-    console.log(`FaaSpot benchmark: ${config.workers} workers; baselines: a bare Koa route returning JSON (same process, same client), and an interpreter without the sandbox`);
-    console.log('');
-    const header = ['scenario', 'ours', 'baseline', 'ratio', 'target'];
-    const table = rows.map((r) => [r.scenario, r.ours.toFixed(3), r.baseline.toFixed(3), `${r.ratio.toFixed(2)}x`, r.target]);
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
-    for (const line of [header, widths.map((w) => '-'.repeat(w)), ...table]) {
-      console.log(line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
+/** Runs the scenarios in order; a failed one becomes an error row and the others still run. */
+async function runScenarios(context: BenchContext, scenarios: readonly Scenario[]): Promise<JudgedRow[]> {
+  const rows: JudgedRow[] = [];
+  for (const scenario of scenarios) {
+    context.log(`${scenario.name}: ${scenario.title}`);
+    const started = performance.now();
+    try {
+      rows.push(...(await scenario.run(context)).map(judgeRow));
+      context.log(`${scenario.name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      context.log(`${scenario.name}: FAILED: ${error instanceof Error ? (error.stack ?? message) : message}`);
+      rows.push({
+        ...judgeRow({ id: scenario.name, scenario: scenario.title, unit: '', ours: null, baseline: null, baselineIs: '', target: { kind: 'report' } }),
+        error: message,
+      });
     }
   }
-
-  agent.destroy();
-  bareServer.close();
-  await server.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  return rows;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+function toJson(options: BenchOptions, rows: readonly JudgedRow[]): string {
+  return JSON.stringify(
+    {
+      node: process.version,
+      cpus: availableParallelism(),
+      options,
+      rows: rows.map((row) => ({
+        id: row.id,
+        scenario: row.scenario,
+        unit: row.unit,
+        ours: row.ours,
+        baseline: row.baseline,
+        ratio: row.ratio,
+        target: row.targetText,
+        target_kind: row.target.kind,
+        target_value: row.target.kind === 'report' ? null : row.target.value,
+        met: row.met,
+        baseline_is: row.baselineIs,
+        note: row.note ?? null,
+        error: row.error ?? null,
+      })),
+    },
+    null,
+    2,
+  );
+}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    // parseArgs reports unknown or malformed options with codes ERR_PARSE_ARGS_*.
+    const usage = error instanceof UsageError || (error instanceof Error && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'));
+    if (!usage) throw error;
+    console.error(`bench: ${error.message}; see --help`);
+    return 2;
+  }
+  const { options, scenarios, json, help } = parsed;
+  if (help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const cleanup = new Cleanup();
+  const client = new HttpClient();
+  const context = new BenchContext(options, client, cleanup);
+  // An interrupted run still stops its servers and removes its directories, and prints no table
+  // of the scenarios the interruption failed.
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      context.log(`${signal}: cleaning up`);
+      void cleanup.run().finally(() => process.exit(130));
+    });
+  }
+  let rows: JudgedRow[];
+  try {
+    context.log(`${options.quick ? 'quick run' : 'full run'}, ${options.workers} workers: ${scenarios.map((s) => s.name).join(', ')}`);
+    rows = await runScenarios(context, scenarios);
+  } finally {
+    await cleanup.run();
+    client.close();
+  }
+  if (interrupted) return 130;
+  if (json) {
+    console.log(toJson(options, rows));
+  } else {
+    console.log(`FaaSpot benchmark: ${options.workers} workers, ${availableParallelism()} CPUs, Node ${process.version}${options.quick ? ', --quick counts' : ''}`);
+    console.log('ratio = ours / baseline; the target applies to ours, or to the ratio where it says so\n');
+    console.log(formatTable(rows));
+  }
+  return rows.some((row) => row.error !== undefined) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
