@@ -51,7 +51,7 @@ export function inProcessServers(context: BenchContext): Promise<InProcessServer
     await faaspot.createFunction(TRIVIAL_NAME, TRIVIAL_CODE);
     // Every scenario starts from the same state: the trivial function warm in every worker, and a
     // pristine interpreter beside it.
-    await waitForPristine(faaspot, TRIVIAL_NAME);
+    await waitForPristine(faaspot);
     return { faaspot, bareUrl: `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}/` };
   });
 }

@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createApp } from './api/app.js';
 import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-token.js';
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
@@ -22,6 +21,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const store = new CachedStore(await openSqliteStore(join(config.dataDir, 'faaspot.db')));
   const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
   const engine = await Engine.start(config, store);
+  // Imported once the workers are booting: loading the HTTP stack overlaps with their start.
+  const { createApp } = await import('./api/app.js');
   const app = createApp({ config, store, executor: engine });
   app.on('error', (error: unknown) => {
     console.error('faaspot: request failed:', error);

@@ -1,4 +1,4 @@
-import { inProcessServers, TRIVIAL_NAME } from '../in-process-servers.js';
+import { inProcessServers } from '../in-process-servers.js';
 import { timePythonSubprocess } from '../python-subprocess.js';
 import { summarize } from '../sample-stats.js';
 import type { Scenario } from '../scenario.js';
@@ -17,7 +17,7 @@ export const firstRun: Scenario = {
     const { faaspot } = await inProcessServers(context);
     const samples: number[] = [];
     for (let i = 0; i < context.options.samples; i++) {
-      await waitForPristine(faaspot, TRIVIAL_NAME);
+      await waitForPristine(faaspot);
       const name = `first-run-${i}`;
       const started = performance.now();
       await faaspot.createFunction(name, TRIVIAL_CODE);
@@ -27,7 +27,7 @@ export const firstRun: Scenario = {
     }
     // The replacement interpreter of the last sample boots in the background: let it finish
     // before the next scenario measures anything.
-    await waitForPristine(faaspot, TRIVIAL_NAME);
+    await waitForPristine(faaspot);
     const ours = summarize(samples);
     const python = await timePythonSubprocess(context.options.samples);
     return [

@@ -6,8 +6,6 @@ import { isTrivialResult, TRIVIAL_CODE } from '../trivial-function.js';
 import { waitForPristine } from '../wait-for-pristine.js';
 
 const MIB = 2 ** 20;
-/** The function {@link waitForPristine} runs to refresh the pristine count. */
-const REFRESHER = 'refresher';
 /** Lets a server's allocations of the last moment land before its RSS is read. */
 const SETTLE_MS = 500;
 
@@ -28,9 +26,7 @@ export const warmMemory: Scenario = {
       const server = await ServerProcess.start(cleanup, { dataDir, adminToken: context.adminToken, workers: context.options.workers });
       const api = new FaaspotApi(context.client, server.url, context.adminToken);
       await api.waitFor('a warm server', (health) => health.warm);
-      // Warm in every worker before the first reading, so the refreshes add nothing between the two.
-      await api.createFunction(REFRESHER, TRIVIAL_CODE);
-      await waitForPristine(api, REFRESHER);
+      await waitForPristine(api);
       await settle();
       const before = await api.health();
       const rssBefore = server.rssBytes();
@@ -40,7 +36,7 @@ export const warmMemory: Scenario = {
         const output = await api.runBlocking(name);
         if (!isTrivialResult(output)) throw new Error(`${name} answered ${output}`);
       }
-      const after = await waitForPristine(api, REFRESHER);
+      const after = await waitForPristine(api);
       await settle();
       const rssAfter = server.rssBytes();
       await server.stop();

@@ -61,6 +61,13 @@ const now = () => new Date().toISOString();
 const REPLACEMENT_IDLE_MS = 20;
 
 /**
+ * A blocking run that starts at once is recorded when it ends, whole, in one write; one still running
+ * after this long is recorded as running first, so listings show it. Its caller learns its id only
+ * from the answer, which is sent after the record is committed.
+ */
+const RECORD_RUNNING_AFTER_MS = 50;
+
+/**
  * Runs executions in pooled Pyodide interpreters. Blocking runs go before queued non-blocking ones
  * (a caller is waiting on them); each kind runs in creation order. One execution per worker thread.
  */
@@ -84,6 +91,7 @@ export class Engine implements Executor {
   readonly #versions = new Map<string, number>();
   #warm = false;
   #coldStarts = 0;
+  #recordingEnds = 0;
   #warming: Promise<void> = Promise.resolve();
   #closing = false;
 
@@ -132,7 +140,7 @@ export class Engine implements Executor {
     return engine;
   }
 
-  /** Resolves once every worker holds a pristine interpreter. */
+  /** Resolves once every worker that runs functions holds a pristine interpreter. */
   whenWarm(): Promise<void> {
     return this.#warming;
   }
@@ -147,11 +155,9 @@ export class Engine implements Executor {
       if (this.#closing) return;
       const perLane = Math.floor(this.#config.memoryBudgetBytes / this.#config.workers);
       for (let i = 0; i < this.#config.workers; i++) this.#lanes.push(new Lane(i, perLane, image));
-      const validator = new Lane(this.#config.workers, 0, image);
-      this.#validatorCreated(validator);
       for (const lane of this.#lanes) lane.busy = true;
       await Promise.all(
-        [...this.#lanes, validator].map(async (lane) => {
+        this.#lanes.map(async (lane) => {
           try {
             await lane.exec({ kind: 'warm' });
           } finally {
@@ -161,6 +167,8 @@ export class Engine implements Executor {
         }),
       );
       this.#warm = true;
+      // Started last so it does not compete for the cores with the workers that run functions.
+      if (!this.#closing) this.#validatorCreated(new Lane(this.#config.workers, 0, image));
     })();
     this.#warming.catch(() => {});
   }
@@ -193,7 +201,7 @@ export class Engine implements Executor {
     return {
       warm: this.#warm,
       workers: this.#lanes.length,
-      running: this.#running.size,
+      running: this.#running.size + this.#recordingEnds,
       queued: this.#pending.size,
       pristine: this.#lanes.filter((lane) => lane.pristineReady).length,
       warmFunctions: this.#lanes.reduce((sum, lane) => sum + lane.warm.size, 0),
@@ -215,9 +223,8 @@ export class Engine implements Executor {
     this.#pending.set(item.id, item);
     this.#blockingQueue.push(item);
     this.#pump();
-    // One that found a free worker is recorded as running when it starts; one that waits is
-    // recorded as pending now. The run never waits for its record: the store commits writes in
-    // order, so the end always lands after the insert, in the same commit when the run is quick.
+    // One that waits for a worker is recorded as pending now; one that started is recorded by
+    // #execute. The run never waits for the insert: the store commits writes in order.
     if (this.#pending.has(item.id)) this.#record(item);
     return finished;
   }
@@ -297,11 +304,15 @@ export class Engine implements Executor {
     await Promise.allSettled(lanes.map((lane) => lane.destroy()));
   }
 
-  /** Writes the pending record of an item that has none yet; the write is ordered before any later one. */
-  #record(item: QueueItem): void {
+  /**
+   * Writes the record of an item that has none yet: pending, running when `begun` is given. Not
+   * awaited: the store commits writes in order, so any later write of the item lands after it.
+   */
+  #record(item: QueueItem, begun?: { functionVersion: number; started: string }): void {
     if (item.recorded) return;
     item.recorded = true;
-    this.#store.insertExecutions([toNewExecution(item, item.done !== undefined)]).catch(() => {});
+    const execution = toNewExecution(item, item.done !== undefined);
+    this.#store.insertExecutions([begun ? { ...execution, running: begun } : execution]).catch(() => {});
   }
 
   #newItem(fn: StoredFunction, args: string): QueueItem {
@@ -349,14 +360,20 @@ export class Engine implements Executor {
     const key = version === undefined ? undefined : `${item.functionId}:${version}`;
     let best: Lane | undefined;
     let bestScore = -1;
+    let warmBehindBoot = false;
     for (const lane of this.#lanes) {
-      if (lane.busy) continue;
+      if (lane.busy) {
+        warmBehindBoot ||= lane.replacing && key !== undefined && lane.warm.has(key);
+        continue;
+      }
       const score = key !== undefined && lane.warm.has(key) ? 2 : lane.pristineReady ? 1 : 0;
       if (score > bestScore || (score === bestScore && best && lane.lastUsed < best.lastUsed)) {
         best = lane;
         bestScore = score;
       }
     }
+    // Waiting for a boot to end costs less than loading the function into another interpreter.
+    if (bestScore < 2 && warmBehindBoot) return undefined;
     return best;
   }
 
@@ -388,11 +405,13 @@ export class Engine implements Executor {
         lane.replacementTimer = undefined;
         if (lane.busy || lane.pristineReady || this.#closing) return;
         lane.busy = true;
+        lane.replacing = true;
         lane
           .exec({ kind: 'warm' })
           .catch(() => {})
           .finally(() => {
             lane.busy = false;
+            lane.replacing = false;
             this.#pump();
           });
       }, REPLACEMENT_IDLE_MS);
@@ -424,13 +443,17 @@ export class Engine implements Executor {
         running.timeoutSeconds = fn.timeoutSeconds;
         const key = `${fn.id}:${fn.version}`;
         started = now();
-        // Not awaited, like the insert: the end is written after it in any case.
-        if (item.recorded) {
+        const begun = { functionVersion: fn.version, started };
+        if (item.done === undefined) {
+          // Committed before the run starts: after a crash, a queued execution that had started is
+          // failed rather than run a second time.
+          await this.#store.markRunning(item.id, fn.version, started);
+        } else if (item.recorded) {
           this.#store.markRunning(item.id, fn.version, started).catch(() => {});
         } else {
-          item.recorded = true;
-          const running = { functionVersion: fn.version, started };
-          this.#store.insertExecutions([{ ...toNewExecution(item, true), running }]).catch(() => {});
+          const record = setTimeout(() => this.#record(item, begun), RECORD_RUNNING_AFTER_MS);
+          record.unref();
+          running.timers.push(record);
         }
         if (!lane.warm.has(key) && !lane.pristineReady) await lane.exec({ kind: 'warm' });
         if (running.stopReason) {
@@ -466,7 +489,13 @@ export class Engine implements Executor {
       this.#running.delete(item.id);
       lane.busy = false;
     }
-    await this.#finish(item, { version, started }, end);
+    // Counted as running until its end is recorded, so an idle status means every record is final.
+    this.#recordingEnds++;
+    try {
+      await this.#finish(item, { version, started }, end);
+    } finally {
+      this.#recordingEnds--;
+    }
     this.#pump();
   }
 
@@ -546,9 +575,14 @@ export class Engine implements Executor {
     write = true,
   ): Promise<void> {
     if (write && !this.#closing) {
-      this.#record(item);
       try {
-        await this.#store.finishExecution(item.id, end);
+        if (item.recorded) {
+          await this.#store.finishExecution(item.id, end);
+        } else {
+          item.recorded = true;
+          const running = run?.version != null && run.started !== null ? { functionVersion: run.version, started: run.started } : undefined;
+          await this.#store.insertExecutions([{ ...toNewExecution(item, item.done !== undefined), running, end }]);
+        }
       } catch {
         // The store is closing under us; the next start marks this execution ServerRestarted.
       }

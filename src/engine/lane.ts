@@ -33,6 +33,8 @@ export class Lane {
   busy = false;
   /** Set while the lane waits for an idle moment to boot its next pristine interpreter. */
   replacementTimer: NodeJS.Timeout | undefined;
+  /** Whether the lane is busy booting that interpreter (a tenth of a second or so). */
+  replacing = false;
   /** When the lane last finished a task, for least-recently-used choices. */
   lastUsed = 0;
 

@@ -21,6 +21,8 @@ export interface KyselyStoreConfig {
   db: Kysely<Database>;
   /** Tells a unique-constraint violation of this dialect's driver from other errors. */
   isUniqueViolation: (error: unknown) => boolean;
+  /** Runs before the database is closed (the dialect's own helpers stop there). */
+  onClose?: () => Promise<void>;
 }
 
 /** Rows per INSERT statement: keeps bound parameters well under every dialect's limit. */
@@ -30,12 +32,14 @@ const INSERT_CHUNK = 500;
 export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #isUniqueViolation: (error: unknown) => boolean;
+  readonly #onClose: (() => Promise<void>) | undefined;
   /** Execution-record writes, the ones on every run's path, share commits. */
   readonly #executionWrites: GroupCommit;
 
   constructor(config: KyselyStoreConfig) {
     this.#db = config.db;
     this.#isUniqueViolation = config.isUniqueViolation;
+    this.#onClose = config.onClose;
     this.#executionWrites = new GroupCommit(config.db);
   }
 
@@ -197,6 +201,7 @@ export class KyselyStore implements Store {
       logs_truncated: 0,
       created: e.created,
       started: e.running?.started ?? null,
+      ...(e.end && endColumns(e.end)),
     }));
     await this.#executionWrites.run(async (trx) => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
@@ -291,6 +296,7 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.#executionWrites.settled();
+    await this.#onClose?.();
     await this.#db.destroy();
   }
 }

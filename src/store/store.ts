@@ -62,8 +62,10 @@ export interface NewExecution {
   blocking: boolean;
   args: string;
   created: string;
-  /** Set when the execution starts as it is recorded (a blocking run that found a free worker). */
+  /** Set when the execution has started by the time it is recorded. */
   running?: { functionVersion: number; started: string };
+  /** Set when it has also ended: the record is written whole, in one statement. */
+  end?: ExecutionEnd;
 }
 
 /** How an execution ended; written once, by the engine. */
