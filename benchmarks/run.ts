@@ -17,6 +17,7 @@ import { bulkRpc } from './scenarios/bulk-rpc.js';
 import { distinctFunctions } from './scenarios/distinct-functions.js';
 import { firstRun } from './scenarios/first-run.js';
 import { plainLoadPyodide } from './scenarios/plain-load-pyodide.js';
+import { pristineRestore } from './scenarios/pristine-restore.js';
 import { sandboxCost } from './scenarios/sandbox-cost.js';
 import { startToReady } from './scenarios/start-to-ready.js';
 import { warmMemory } from './scenarios/warm-memory.js';
@@ -26,6 +27,7 @@ const SCENARIOS: readonly Scenario[] = [
   blockingLatency,
   blockingThroughput,
   firstRun,
+  pristineRestore,
   startToReady,
   bulkRpc,
   warmMemory,
