@@ -64,6 +64,8 @@ class ServerProcess:
             "FAASPOT_PORT": str(self.port),
             "FAASPOT_HOST": "127.0.0.1",
             "FAASPOT_DATA_DIR": self.data_dir,
+            # One interpreter snapshot for every test server, shared with the Node tests.
+            "FAASPOT_SNAPSHOT_DIR": os.path.join(tempfile.gettempdir(), "faaspot-test-snapshots"),
             "FAASPOT_ADMIN_TOKEN": ADMIN_TOKEN,
             "FAASPOT_WORKERS": "2",
         }
