@@ -1,10 +1,12 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
-type Write<T> = (trx: Transaction<Database>) => Promise<T>;
+type Write<T> = (trx: Kysely<Database> | Transaction<Database>) => Promise<T>;
 
 interface Queued {
   write: Write<unknown>;
+  /** One statement: alone in a batch, it needs no transaction around it. */
+  single: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -25,15 +27,19 @@ export class GroupCommit {
     this.#db = db;
   }
 
-  /** Queues `write`; resolves with its result once it is committed. */
-  run<T>(write: Write<T>): Promise<T> {
+  /**
+   * Queues `write`; resolves with its result once it is committed. `single`: the write is one
+   * statement, so when nothing else is queued it runs without a transaction of its own (a
+   * transaction costs two more statements, which on the quiet path is most of the cost).
+   */
+  run<T>(write: Write<T>, single = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.#queue.length === 0) {
         setImmediate(() => {
           this.#flushing = this.#flush();
         });
       }
-      this.#queue.push({ write, resolve, reject });
+      this.#queue.push({ write, single, resolve, reject });
     });
   }
 
@@ -46,6 +52,15 @@ export class GroupCommit {
   async #flush(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
+    const only = batch.length === 1 ? batch[0] : undefined;
+    if (only?.single) {
+      try {
+        only.resolve(await only.write(this.#db));
+      } catch (error) {
+        only.reject(error);
+      }
+      return;
+    }
     try {
       const results = await this.#db.transaction().execute(async (trx) => {
         const out: unknown[] = [];

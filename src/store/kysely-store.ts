@@ -207,7 +207,7 @@ export class KyselyStore implements Store {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx.insertInto('executions').values(rows.slice(i, i + INSERT_CHUNK)).execute();
       }
-    });
+    }, rows.length <= INSERT_CHUNK);
   }
 
   async markRunning(id: string, functionVersion: number, started: string): Promise<void> {
@@ -217,6 +217,7 @@ export class KyselyStore implements Store {
         .set({ status: 'running', function_version: functionVersion, started })
         .where('id', '=', id)
         .execute(),
+      true,
     );
   }
 
@@ -228,6 +229,7 @@ export class KyselyStore implements Store {
         .where('id', '=', id)
         .where('status', 'in', ['pending', 'running'])
         .executeTakeFirst(),
+      true,
     );
     return result.numUpdatedRows > 0n;
   }
