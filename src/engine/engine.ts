@@ -34,8 +34,10 @@ interface QueueItem {
   /** Set for a blocking run: its caller waits for the final record. */
   done?: (record: StoredExecution) => void;
   cancelled: boolean;
-  /** Whether the record was written yet (a blocking run that starts at once is written as running). */
+  /** Whether the record was written yet (a blocking run is written late; see RECORD_AFTER_MS). */
   recorded: boolean;
+  /** A blocking run waiting for a worker: writes its pending record if the wait goes on. */
+  recordTimer?: NodeJS.Timeout;
 }
 
 interface Running {
@@ -61,11 +63,11 @@ const now = () => new Date().toISOString();
 const REPLACEMENT_IDLE_MS = 20;
 
 /**
- * A blocking run that starts at once is recorded when it ends, whole, in one write; one still running
- * after this long is recorded as running first, so listings show it. Its caller learns its id only
- * from the answer, which is sent after the record is committed.
+ * A blocking run is recorded when it ends, whole, in one write, unless it waits for a worker or runs
+ * longer than this: then it is recorded as pending or running at that point, so listings show it.
+ * Its caller learns its id only from the answer, which is sent after the record is committed.
  */
-const RECORD_RUNNING_AFTER_MS = 50;
+const RECORD_AFTER_MS = 50;
 
 /**
  * Runs executions in pooled Pyodide interpreters. Blocking runs go before queued non-blocking ones
@@ -223,9 +225,10 @@ export class Engine implements Executor {
     this.#pending.set(item.id, item);
     this.#blockingQueue.push(item);
     this.#pump();
-    // One that waits for a worker is recorded as pending now; one that started is recorded by
-    // #execute. The run never waits for the insert: the store commits writes in order.
-    if (this.#pending.has(item.id)) this.#record(item);
+    if (this.#pending.has(item.id)) {
+      item.recordTimer = setTimeout(() => this.#record(item), RECORD_AFTER_MS);
+      item.recordTimer.unref();
+    }
     return finished;
   }
 
@@ -245,6 +248,7 @@ export class Engine implements Executor {
     const item = this.#pending.get(id);
     if (item && item.namespace === namespace) {
       this.#pending.delete(id);
+      clearTimeout(item.recordTimer);
       item.cancelled = true;
       await this.#finish(item, null, this.#cancelledEnd('the execution was cancelled before it started'));
       return 'cancelled';
@@ -429,6 +433,7 @@ export class Engine implements Executor {
       timeoutSeconds: 0,
     };
     this.#running.set(item.id, running);
+    clearTimeout(item.recordTimer);
     let end: ExecutionEnd;
     let version: number | null = null;
     let started: string | null = null;
@@ -451,7 +456,7 @@ export class Engine implements Executor {
         } else if (item.recorded) {
           this.#store.markRunning(item.id, fn.version, started).catch(() => {});
         } else {
-          const record = setTimeout(() => this.#record(item, begun), RECORD_RUNNING_AFTER_MS);
+          const record = setTimeout(() => this.#record(item, begun), RECORD_AFTER_MS);
           record.unref();
           running.timers.push(record);
         }
