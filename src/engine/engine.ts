@@ -178,8 +178,7 @@ export class Engine implements Executor {
   /** The image workers restore from; null (each worker boots from nothing) if it cannot be had. */
   async #prepareImage(): Promise<InterpreterImage | null> {
     try {
-      const module = await compilePyodide();
-      const { image, source } = await loadOrMakeImage(this.#config.snapshotDir, module, (m) => this.#makeSnapshot(m));
+      const { image, source } = await loadOrMakeImage(this.#config.snapshotDir, compilePyodide(), (m) => this.#makeSnapshot(m));
       this.#image = source;
       return image;
     } catch {

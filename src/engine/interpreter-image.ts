@@ -60,16 +60,13 @@ function toShared(bytes: Uint8Array): SharedArrayBuffer {
  */
 export async function loadOrMakeImage(
   dir: string,
-  module: WebAssembly.Module,
+  compiling: Promise<WebAssembly.Module>,
   make: (module: WebAssembly.Module) => Promise<Uint8Array>,
 ): Promise<{ image: InterpreterImage; source: Exclude<ImageSource, 'none'> }> {
   const file = join(dir, `${PREFIX}${await snapshotKey()}${SUFFIX}`);
-  try {
-    const cached = await readFile(file);
-    if (plausible(cached)) return { image: { snapshot: toShared(cached), module }, source: 'cached' };
-  } catch {
-    // Not cached yet (or unreadable): make it.
-  }
+  // Read while the module compiles.
+  const [cached, module] = await Promise.all([readFile(file).catch(() => undefined), compiling]);
+  if (cached && plausible(cached)) return { image: { snapshot: toShared(cached), module }, source: 'cached' };
   const snapshot = await make(module);
   try {
     await mkdir(dir, { recursive: true });
