@@ -84,8 +84,9 @@ export class FaaspotApi {
     }
   }
 
-  async createFunction(name: string, code: string): Promise<void> {
-    const reply = await this.#call('PUT', '/v1/functions/', JSON.stringify({ name, code }));
+  /** Creates a function; `extra` holds more fields of the request, such as `timeout`. */
+  async createFunction(name: string, code: string, extra: Record<string, unknown> = {}): Promise<void> {
+    const reply = await this.#call('PUT', '/v1/functions/', JSON.stringify({ ...extra, name, code }));
     this.#expect200(reply, `creating ${name}`);
   }
 

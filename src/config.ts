@@ -37,6 +37,15 @@ export interface Config {
   readonly defaultMemoryMib: number;
   /** Largest memory cap a function may set, MiB. `FAASPOT_MAX_MEMORY`, default 2048. */
   readonly maxMemoryMib: number;
+  /**
+   * Ended executions (completed, failed, cancelled) are deleted once they finished longer ago than
+   * this, in seconds; 0 keeps them for ever. Pending and running ones are never deleted.
+   * `FAASPOT_RETENTION`: a number with `s`, `m`, `h` or `d` (a bare number is seconds), or `0` or
+   * `off`; default 7d.
+   *
+   * @example FAASPOT_RETENTION=30d
+   */
+  readonly retentionSeconds: number;
 }
 
 /** Raised for a setting that cannot be used; the message names the variable and what it expects. */
@@ -48,6 +57,7 @@ export class ConfigError extends Error {
 export const MIN_MEMORY_MIB = 64;
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
 
 function readInteger(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
   const raw = env[key];
@@ -76,6 +86,20 @@ function readSize(env: NodeJS.ProcessEnv, key: string, fallback: number, min: nu
   const value = match ? Number(match[1]) * (SIZE_UNITS[(match[2] ?? '').toLowerCase()] ?? 1) : NaN;
   if (!Number.isSafeInteger(value) || value < min) {
     throw new ConfigError(`${key} must be a size in bytes of at least ${min}, optionally with K, M or G (e.g. 512M); got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** A duration in whole seconds: a number with s, m, h or d (bare: seconds); `0` or `off` is 0. */
+function readDuration(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const text = raw.trim().toLowerCase();
+  if (text === 'off') return 0;
+  const match = /^(\d+)\s*([smhd]?)$/.exec(text);
+  const value = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 1) : NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new ConfigError(`${key} must be a duration such as 7d, 12h, 30m or 3600s (a bare number is seconds), or 0 or off; got ${JSON.stringify(raw)}`);
   }
   return value;
 }
@@ -112,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxOutputBytes: readSize(env, 'FAASPOT_MAX_OUTPUT', 6 * 1024 ** 2, 2),
     defaultMemoryMib: readInteger(env, 'FAASPOT_DEFAULT_MEMORY', 256, MIN_MEMORY_MIB, 4096),
     maxMemoryMib: readInteger(env, 'FAASPOT_MAX_MEMORY', 2048, MIN_MEMORY_MIB, 4096),
+    retentionSeconds: readDuration(env, 'FAASPOT_RETENTION', 7 * 86_400),
     ...overrides,
   };
   if (config.defaultMemoryMib > config.maxMemoryMib) {

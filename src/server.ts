@@ -5,6 +5,7 @@ import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-toke
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
 import { CachedStore } from './store/cached-store.js';
+import { RetentionSchedule } from './store/retention-schedule.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 
 /** A started server: its address, the admin token if one was generated now, and how to stop it. */
@@ -12,6 +13,8 @@ export interface RunningServer {
   url: string;
   adminToken: AdminTokenBootstrap;
   engine: Engine;
+  /** Deletes old execution records; undefined when retention is off. */
+  retention: RetentionSchedule | undefined;
   /** Stops listening, stops the workers and closes the database. */
   close(): Promise<void>;
 }
@@ -21,6 +24,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const store = new CachedStore(await openSqliteStore(join(config.dataDir, 'faaspot.db')));
   const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
   const engine = await Engine.start(config, store);
+  const retention =
+    config.retentionSeconds > 0
+      ? new RetentionSchedule(store, {
+          maxAgeMs: config.retentionSeconds * 1000,
+          onError: (error) => console.error('faaspot: deleting old execution records failed:', error),
+        })
+      : undefined;
+  retention?.start();
   // Imported once the workers are booting: loading the HTTP stack overlaps with their start.
   const { createApp } = await import('./api/app.js');
   const app = createApp({ config, store, executor: engine });
@@ -40,11 +51,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url: `http://${host}:${port}`,
     adminToken,
     engine,
+    retention,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await retention?.stop();
       await engine.close();
       await store.close();
     },

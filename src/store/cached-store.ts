@@ -142,6 +142,10 @@ export class CachedStore implements Store {
     return this.#inner.failInterrupted(end);
   }
 
+  deleteEndedBefore(before: string, limit: number): Promise<number> {
+    return this.#inner.deleteEndedBefore(before, limit);
+  }
+
   close(): Promise<void> {
     return this.#inner.close();
   }

@@ -1,5 +1,5 @@
-import { Migrator, type Kysely, type Selectable } from 'kysely';
-import type { Database, ExecutionsTable, FunctionsTable, TokensTable } from './schema.js';
+import { Migrator, sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, ExecutionStatus, ExecutionsTable, FunctionsTable, TokensTable } from './schema.js';
 import { GroupCommit } from './group-commit.js';
 import { StaticMigrationProvider } from './migrations.js';
 import {
@@ -294,6 +294,25 @@ export class KyselyStore implements Store {
       )
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  async deleteEndedBefore(before: string, limit: number): Promise<number> {
+    // A bounded batch, found through the index on `finished`: one statement never holds the
+    // database for long, however many records are due. `+status` keeps SQLite from choosing the
+    // status index instead, which would visit every ended record and sort them.
+    const result = await this.#db
+      .deleteFrom('executions')
+      .where('seq', 'in', (eb) =>
+        eb
+          .selectFrom('executions')
+          .select('seq')
+          .where('finished', '<', before)
+          .where(sql<ExecutionStatus>`+${sql.ref('status')}`, 'in', ['completed', 'failed', 'cancelled'])
+          .orderBy('finished')
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /**
  * The schema's history, oldest first. Written against Kysely's portable schema builder so that
@@ -68,6 +68,17 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .alterTable('functions')
         .addColumn('memory_mib', 'integer', (c) => c.notNull().defaultTo(256))
+        .execute();
+    },
+  },
+  '0003_executions_finished': {
+    async up(db: Kysely<unknown>) {
+      // For retention: ended records by age. Partial, so that a pending record costs no entry.
+      await db.schema
+        .createIndex('executions_finished')
+        .on('executions')
+        .column('finished')
+        .where(sql.ref('finished'), 'is not', null)
         .execute();
     },
   },

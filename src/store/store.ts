@@ -145,6 +145,11 @@ export interface Store {
   listQueued(): Promise<QueuedExecution[]>;
   /** Fails what a previous process left running, and blocking runs whose caller is gone. Returns how many. */
   failInterrupted(end: ExecutionEnd): Promise<number>;
+  /**
+   * Deletes at most `limit` ended executions (completed, failed or cancelled) whose `finished` is
+   * before `before` (ISO 8601), oldest first; never a pending or running one. Returns how many.
+   */
+  deleteEndedBefore(before: string, limit: number): Promise<number>;
 
   close(): Promise<void>;
 }

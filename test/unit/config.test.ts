@@ -28,4 +28,11 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ FAASPOT_MEMORY_BUDGET: 'lots' }), /FAASPOT_MEMORY_BUDGET/);
     assert.throws(() => loadConfig({ FAASPOT_ADMIN_TOKEN: 'short' }), /FAASPOT_ADMIN_TOKEN/);
   });
+
+  test('FAASPOT_RETENTION takes s, m, h and d, a bare number of seconds, or 0 and off to keep records for ever', () => {
+    assert.equal(loadConfig({}).retentionSeconds, 7 * 86_400);
+    const cases: [string, number][] = [['30d', 30 * 86_400], ['12h', 43_200], ['15m', 900], ['90s', 90], ['3600', 3600], [' 2D ', 172_800], ['0', 0], ['off', 0], ['OFF', 0]];
+    for (const [raw, seconds] of cases) assert.equal(loadConfig({ FAASPOT_RETENTION: raw }).retentionSeconds, seconds, raw);
+    for (const raw of ['7w', '-1d', '1.5d', 'never', 'd']) assert.throws(() => loadConfig({ FAASPOT_RETENTION: raw }), /FAASPOT_RETENTION/, raw);
+  });
 });

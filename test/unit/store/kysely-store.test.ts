@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { KyselyStore } from '../../../src/store/kysely-store.js';
+import { openSqliteStore } from '../../../src/store/sqlite-store.js';
+import type { ExecutionEnd, NewExecution } from '../../../src/store/store.js';
+
+const CUTOFF = '2024-01-01T00:00:00.000Z';
+
+function execution(id: string, created: string, state: 'pending' | 'running' | ExecutionEnd['status'], finished?: string): NewExecution {
+  const base: NewExecution = { id, namespace: 'default', functionId: 'f1', functionName: 'f', blocking: false, args: '{}', created };
+  if (state === 'pending') return base;
+  const running = { functionVersion: 1, started: created };
+  if (state === 'running') return { ...base, running };
+  const end: ExecutionEnd = {
+    status: state,
+    output: state === 'completed' ? '1' : null,
+    error: state === 'completed' ? null : { type: 'Error', message: 'no', traceback: null },
+    logs: '',
+    logsTruncated: false,
+    finished: finished ?? created,
+    durationMs: 1,
+  };
+  return { ...base, running, end };
+}
+
+describe('KyselyStore.deleteEndedBefore', () => {
+  let store: KyselyStore;
+  before(async () => {
+    store = await openSqliteStore(':memory:');
+    await store.insertFunction({
+      id: 'f1', namespace: 'default', name: 'f', version: 1, code: '', context: '{}', timeoutSeconds: 60, memoryMib: 256,
+      created: '2019-01-01T00:00:00.000Z', updated: '2019-01-01T00:00:00.000Z',
+    });
+  });
+  after(() => store.close());
+
+  test('deletes ended executions that finished before the cutoff, oldest first and at most a batch at a time, and keeps the rest', async () => {
+    await store.insertExecutions([
+      execution('old-failed', '2020-01-02T00:00:00.000Z', 'failed'),
+      execution('old-completed', '2020-01-01T00:00:00.000Z', 'completed'),
+      execution('old-cancelled', '2020-01-03T00:00:00.000Z', 'cancelled'),
+      execution('old-completed-2', '2021-01-01T00:00:00.000Z', 'completed'),
+      // Created long ago but finished only after the cutoff: its age is its end's.
+      execution('created-old-finished-late', '2020-01-01T00:00:00.000Z', 'completed', '2024-01-01T00:00:00.001Z'),
+      execution('old-completed-3', '2022-01-01T00:00:00.000Z', 'completed'),
+      execution('at-cutoff', CUTOFF, 'completed'),
+      execution('recent', '2025-01-01T00:00:00.000Z', 'completed'),
+      execution('old-pending', '2020-01-01T00:00:00.000Z', 'pending'),
+      execution('old-running', '2020-01-01T00:00:00.000Z', 'running'),
+    ]);
+    const present = async (ids: string[]) => (await store.getExecutions('default', ids)).map((e) => e !== undefined);
+
+    assert.equal(await store.deleteEndedBefore(CUTOFF, 2), 2);
+    assert.deepEqual(await present(['old-completed', 'old-failed', 'old-cancelled']), [false, false, true], 'the two oldest went first');
+    assert.equal(await store.deleteEndedBefore(CUTOFF, 2), 2);
+    assert.equal(await store.deleteEndedBefore(CUTOFF, 2), 1);
+    assert.equal(await store.deleteEndedBefore(CUTOFF, 2), 0);
+
+    const kept = ['created-old-finished-late', 'at-cutoff', 'recent', 'old-pending', 'old-running'];
+    assert.deepEqual(await present(kept), kept.map(() => true));
+    assert.deepEqual(await present(['old-cancelled', 'old-completed-2', 'old-completed-3']), [false, false, false]);
+    const statuses = (await store.getExecutions('default', ['old-pending', 'old-running'])).map((e) => e?.status);
+    assert.deepEqual(statuses, ['pending', 'running']);
+  });
+
+  test('a pending or running execution is never deleted, however old its creation', async () => {
+    assert.equal(await store.deleteEndedBefore('9999-01-01T00:00:00.000Z', 1000), 3);
+    const left = await store.listExecutions('default', { statuses: undefined, functionName: undefined, limit: 100, beforeSeq: undefined });
+    assert.deepEqual(left.map((e) => e.status).sort(), ['pending', 'running']);
+  });
+});
