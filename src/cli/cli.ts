@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../package-version.js';
 import { executionsGroup } from './commands/executions.js';
 import { functionsGroup } from './commands/functions.js';
 import { profilesGroup } from './commands/profiles.js';
@@ -58,15 +58,6 @@ const SERVER_HELP = 'Usage: fas server\n\nStarts the FaaSpot server, exactly as 
 /** Flags that may stand before the command's name. */
 const LEADING_FLAGS = new Set(['--json', '--help', '-h', '--version']);
 
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Takes the flags before the next name off `argv`; a UsageError for one that may not stand there. */
 function leadingFlags(argv: string[], where: string): string[] {
   const flags: string[] = [];
@@ -97,7 +88,7 @@ export async function runCli(argvIn: readonly string[], io: Io): Promise<number>
   const command = argv.shift();
   if (command === undefined || command === 'help') {
     if (flags.includes('--version') && command === undefined) {
-      io.out(`fas ${version()}\n`);
+      io.out(`fas ${packageVersion()}\n`);
       return EXIT_OK;
     }
     io.out(HELP);
