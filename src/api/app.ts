@@ -6,6 +6,7 @@ import { decodableUrl } from './middleware/decodable-url.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { normalizePath } from './middleware/normalize-path.js';
 import { unmatchedRoute } from './middleware/unmatched-route.js';
+import { openApiDocument } from './openapi.js';
 import { executionRoutes } from './routes/executions.js';
 import { functionRoutes } from './routes/functions.js';
 import { runRoutes } from './routes/runs.js';
@@ -32,6 +33,10 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
       cold_starts: status.coldStarts,
       snapshot: status.image,
     };
+  });
+  const openapi = openApiDocument(deps.config);
+  open.get('/v1/openapi.json', (ctx) => {
+    ctx.body = openapi;
   });
 
   const v1 = new Router<ApiState>();
