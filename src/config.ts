@@ -57,6 +57,11 @@ export interface Config {
    * `FAASPOT_BLOCKING_WAIT`, default 30.
    */
   readonly blockingWaitSeconds: number;
+  /**
+   * On SIGTERM or SIGINT, how long running executions may take to finish before the server stops
+   * anyway, seconds. `FAASPOT_SHUTDOWN_GRACE`, default 30.
+   */
+  readonly shutdownGraceSeconds: number;
 }
 
 /** Raised for a setting that cannot be used; the message names the variable and what it expects. */
@@ -139,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     namespaceMaxQueued: readInteger(env, 'FAASPOT_NAMESPACE_MAX_QUEUED', Math.ceil(maxQueue / 2), 1, 1_000_000_000),
     namespaceMaxRunning: readInteger(env, 'FAASPOT_NAMESPACE_MAX_RUNNING', workers, 1, 256),
     blockingWaitSeconds: readNumber(env, 'FAASPOT_BLOCKING_WAIT', 30, 0, 86_400),
+    shutdownGraceSeconds: readNumber(env, 'FAASPOT_SHUTDOWN_GRACE', 30, 0, 86_400),
     ...overrides,
   };
   if (config.defaultMemoryMib > config.maxMemoryMib) {

@@ -87,6 +87,8 @@ export class Engine implements Executor {
   /** Created once the interpreter image is ready, like the lanes. */
   readonly #validator: Promise<Lane>;
   #validatorCreated: (lane: Lane) => void = () => {};
+  /** The validator once it exists: a stop during warm-up must not wait for one that never will. */
+  #validatorLane: Lane | undefined;
   /** The worker making a snapshot, while it does. */
   #maker: Lane | undefined;
   #image: ImageSource | 'pending' = 'pending';
@@ -100,6 +102,8 @@ export class Engine implements Executor {
   #recordingEnds = 0;
   #warming: Promise<void> = Promise.resolve();
   #closing = false;
+  /** Set once {@link drain} begins: no run is taken or started any more. */
+  #draining: { done: Promise<number>; idle: () => void; graceOver: () => void; timer?: NodeJS.Timeout; deadline: number } | undefined;
 
   private constructor(config: EngineConfig, store: Store) {
     this.#config = Object.freeze({ ...config });
@@ -122,11 +126,7 @@ export class Engine implements Executor {
     await store.failInterrupted({
       status: 'failed',
       output: null,
-      error: {
-        type: 'ServerRestarted',
-        message: 'the server stopped while this execution was running or its caller was waiting; it was not run again',
-        traceback: null,
-      },
+      error: serverRestartedError(),
       logs: '',
       logsTruncated: false,
       finished: now(),
@@ -179,7 +179,9 @@ export class Engine implements Executor {
       );
       this.#warm = true;
       // Started last so it does not compete for the cores with the workers that run functions.
-      if (!this.#closing) this.#validatorCreated(new Lane(this.#config.workers, 0, image));
+      if (this.#closing) return;
+      this.#validatorLane = new Lane(this.#config.workers, 0, image);
+      this.#validatorCreated(this.#validatorLane);
     })();
     this.#warming.catch(() => {});
   }
@@ -214,6 +216,7 @@ export class Engine implements Executor {
       workers: this.#lanes.length,
       running: this.#running.size + this.#recordingEnds,
       queued: this.#queue.size,
+      draining: this.#draining !== undefined,
       pristine: this.#lanes.filter((lane) => lane.pristineReady).length,
       warmFunctions: this.#lanes.reduce((sum, lane) => sum + lane.warm.size, 0),
       coldStarts: this.#coldStarts,
@@ -227,6 +230,7 @@ export class Engine implements Executor {
   }
 
   async runBlocking(fn: StoredFunction, args: string): Promise<StoredExecution> {
+    this.#refuseWhileDraining();
     const item = this.#newItem(fn, args, true);
     const finished = new Promise<StoredExecution>((resolve) => {
       item.done = resolve;
@@ -249,6 +253,7 @@ export class Engine implements Executor {
   }
 
   async enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]> {
+    this.#refuseWhileDraining();
     const count = argsList.length;
     const reservation = this.#queue.reserve(fn.namespace, count);
     if (!reservation.ok) {
@@ -267,6 +272,7 @@ export class Engine implements Executor {
     }
     for (const item of items) {
       item.recorded = true;
+      // Queued even if draining began meanwhile: it stays pending for the next start.
       this.#queue.add(item);
     }
     this.#pump();
@@ -323,15 +329,60 @@ export class Engine implements Executor {
     }
   }
 
+  /**
+   * Begins a graceful stop: runs are refused from now on (SHUTTING_DOWN), queued ones are not started
+   * (they stay pending for the next start), blocking runs still waiting for a worker are withdrawn,
+   * and running ones go on. Resolves once none is running, or after `graceMs`, with the number still
+   * running then; {@link close} ends those as a hard stop does. Calling it again can only shorten the
+   * grace period.
+   */
+  drain(graceMs: number): Promise<number> {
+    if (!this.#draining) {
+      let idle = () => {};
+      let graceOver = () => {};
+      const done = new Promise<number>((resolve) => {
+        idle = () => resolve(0);
+        graceOver = () => resolve(this.#running.size + this.#recordingEnds);
+      });
+      this.#draining = { done, idle, graceOver, deadline: Infinity };
+      for (const lane of this.#lanes) clearTimeout(lane.replacementTimer);
+      for (const item of [...this.#queue.items()]) {
+        if (!item.blocking) continue;
+        this.#unqueue(item.id);
+        void this.#finish(item, null, this.#cancelledEnd('the server began shutting down before the run started; it was not run', NOT_STARTED.shutdown));
+      }
+      this.#checkDrained();
+    }
+    const draining = this.#draining;
+    const deadline = performance.now() + graceMs;
+    if (deadline < draining.deadline) {
+      clearTimeout(draining.timer);
+      draining.deadline = deadline;
+      draining.timer = setTimeout(draining.graceOver, graceMs);
+      draining.timer.unref();
+    }
+    return draining.done;
+  }
+
   async close(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#draining?.timer);
+    this.#draining?.graceOver();
     for (const item of this.#queue.items()) clearTimeout(item.waitTimer);
     for (const running of this.#running.values()) running.timers.forEach(clearTimeout);
     for (const lane of this.#lanes) clearTimeout(lane.replacementTimer);
     const lanes = [...this.#lanes];
-    if (this.#lanes.length > 0) lanes.push(await this.#validator);
+    if (this.#validatorLane) lanes.push(this.#validatorLane);
     if (this.#maker) lanes.push(this.#maker);
     await Promise.allSettled(lanes.map((lane) => lane.destroy()));
+    // Long polls answer with the record as it stands, while the server still can.
+    for (const waiters of [...this.#waiters.values()]) for (const wake of [...waiters]) wake();
+  }
+
+  #refuseWhileDraining(): void {
+    if (this.#draining || this.#closing) {
+      throw new RunRefusedError('SHUTTING_DOWN', 'The server is shutting down and takes no new runs. Retry after the time in the Retry-After header.');
+    }
   }
 
   /** Takes a waiting run out of the queue; undefined if it was not waiting. */
@@ -339,6 +390,14 @@ export class Engine implements Executor {
     const item = this.#queue.remove(id);
     if (item) clearTimeout(item.waitTimer);
     return item;
+  }
+
+  /** Resolves {@link drain} once nothing runs and every end is recorded. */
+  #checkDrained(): void {
+    if (this.#draining && this.#running.size + this.#recordingEnds === 0) {
+      clearTimeout(this.#draining.timer);
+      this.#draining.idle();
+    }
   }
 
   /**
@@ -404,7 +463,7 @@ export class Engine implements Executor {
   }
 
   #pump(): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#draining) return;
     for (;;) {
       const item = this.#queue.next();
       const lane = item && this.#chooseLane(item);
@@ -428,7 +487,7 @@ export class Engine implements Executor {
       if (lane.busy || lane.pristineReady || lane.replacementTimer) continue;
       lane.replacementTimer = setTimeout(() => {
         lane.replacementTimer = undefined;
-        if (lane.busy || lane.pristineReady || this.#closing) return;
+        if (lane.busy || lane.pristineReady || this.#closing || this.#draining) return;
         lane.busy = true;
         lane.replacing = true;
         lane
@@ -522,6 +581,7 @@ export class Engine implements Executor {
     } finally {
       this.#recordingEnds--;
     }
+    this.#checkDrained();
     this.#pump();
   }
 
@@ -564,6 +624,11 @@ export class Engine implements Executor {
 
   #endFromFailure(error: unknown, running: Running): ExecutionEnd {
     const base = { output: null, logs: '', logsTruncated: false, finished: now(), durationMs: null };
+    if (this.#closing) {
+      // The server stopped under it (past the grace period): not recorded now, and failed with the
+      // same error by the next start.
+      return { ...base, status: 'failed', error: serverRestartedError() };
+    }
     if (error instanceof TaskAbortedError && running.stopReason) {
       return {
         ...base,
@@ -635,6 +700,14 @@ export class Engine implements Executor {
     const waiters = this.#waiters.get(item.id);
     if (waiters) for (const wake of [...waiters]) wake();
   }
+}
+
+function serverRestartedError(): ExecutionError {
+  return {
+    type: 'ServerRestarted',
+    message: 'the server stopped while this execution was running or its caller was waiting; it was not run again',
+    traceback: null,
+  };
 }
 
 function toNewExecution(item: QueueItem): NewExecution {

@@ -9,6 +9,8 @@ import type { ValidateResult } from './protocol.js';
 export const NOT_STARTED = {
   /** A blocking run found no worker within `blockingWaitSeconds`. */
   queueTimeout: 'QueueTimeout',
+  /** A blocking run was still waiting when the server began shutting down. */
+  shutdown: 'ServerShutdown',
 } as const;
 
 /** What cancelling an execution came to. */
@@ -21,6 +23,8 @@ export interface ExecutorStatus {
   workers: number;
   running: number;
   queued: number;
+  /** Shutting down: runs are refused, queued ones wait for the next start. */
+  draining: boolean;
   /** Worker threads holding a pristine interpreter ready for a function's first run. */
   pristine: number;
   /** Function versions loaded in an interpreter across all workers. */

@@ -46,9 +46,12 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
   /** The error code and message of a blocking run that did not complete. */
   function blockingFailure(fn: StoredFunction, record: StoredExecution): [ErrorCode, string] {
     const error = record.error;
-    // Only the engine gives a record the `cancelled` status, so a function cannot pose as this.
+    // Only the engine gives a record the `cancelled` status, so a function cannot pose as these.
     if (record.status === 'cancelled' && error?.type === NOT_STARTED.queueTimeout) {
       return ['QUEUE_FULL', `${fn.name} did not run: ${error.message}. Retry after the time in the Retry-After header.`];
+    }
+    if (record.status === 'cancelled' && error?.type === NOT_STARTED.shutdown) {
+      return ['SHUTTING_DOWN', `${fn.name} did not run: ${error.message}. Retry after the time in the Retry-After header.`];
     }
     if (error?.type === 'Timeout') return ['FUNCTION_TIMEOUT', `${fn.name} did not finish within its timeout of ${fn.timeoutSeconds} s`];
     return ['FUNCTION_FAILED', `${fn.name} failed: ${error?.type ?? 'Error'}: ${error?.message ?? ''}`.trimEnd()];
