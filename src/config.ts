@@ -46,6 +46,31 @@ export interface Config {
    * @example FAASPOT_RETENTION=30d
    */
   readonly retentionSeconds: number;
+  /**
+   * Most non-blocking executions waiting for a worker, all namespaces together; a run or a bulk that
+   * does not fit is refused with 429 QUEUE_FULL. `FAASPOT_MAX_QUEUE`, default 100000.
+   */
+  readonly maxQueue: number;
+  /**
+   * Most non-blocking executions one namespace may have waiting. `FAASPOT_NAMESPACE_MAX_QUEUED`,
+   * default half of `maxQueue` (rounded up), so that no namespace can fill the queue alone.
+   */
+  readonly namespaceMaxQueued: number;
+  /**
+   * Most executions of one namespace running at once. `FAASPOT_NAMESPACE_MAX_RUNNING`, default the
+   * number of workers (no cap: a free worker goes to the namespace with the fewest runs going anyway).
+   */
+  readonly namespaceMaxRunning: number;
+  /**
+   * How long a blocking run may wait for a worker before it is withdrawn with 429 QUEUE_FULL, seconds.
+   * `FAASPOT_BLOCKING_WAIT`, default 30.
+   */
+  readonly blockingWaitSeconds: number;
+  /**
+   * On SIGTERM or SIGINT, how long running executions may take to finish before the server stops
+   * anyway, seconds. `FAASPOT_SHUTDOWN_GRACE`, default 30.
+   */
+  readonly shutdownGraceSeconds: number;
 }
 
 /** Raised for a setting that cannot be used; the message names the variable and what it expects. */
@@ -118,13 +143,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError('FAASPOT_ADMIN_TOKEN must be at least 16 characters long');
   }
   const dataDir = resolve(overrides.dataDir ?? (env.FAASPOT_DATA_DIR?.trim() || 'data'));
+  // Read before the rest: the defaults of the namespace limits follow them, overrides included.
+  const workers = overrides.workers ?? readInteger(env, 'FAASPOT_WORKERS', availableParallelism(), 1, 256);
+  const maxQueue = overrides.maxQueue ?? readInteger(env, 'FAASPOT_MAX_QUEUE', 100_000, 1, 1_000_000_000);
   const config: Config = {
     port,
     host,
     dataDir,
     snapshotDir: resolve(env.FAASPOT_SNAPSHOT_DIR?.trim() || join(dataDir, 'snapshots')),
     adminToken,
-    workers: readInteger(env, 'FAASPOT_WORKERS', availableParallelism(), 1, 256),
+    workers,
     defaultTimeoutSeconds: readNumber(env, 'FAASPOT_DEFAULT_TIMEOUT', 60, 0.001, 86_400),
     maxTimeoutSeconds: readNumber(env, 'FAASPOT_MAX_TIMEOUT', 900, 0.001, 86_400),
     killGraceMs: readInteger(env, 'FAASPOT_KILL_GRACE_MS', 1000, 0, 60_000),
@@ -137,6 +165,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     defaultMemoryMib: readInteger(env, 'FAASPOT_DEFAULT_MEMORY', 256, MIN_MEMORY_MIB, 4096),
     maxMemoryMib: readInteger(env, 'FAASPOT_MAX_MEMORY', 2048, MIN_MEMORY_MIB, 4096),
     retentionSeconds: readDuration(env, 'FAASPOT_RETENTION', 7 * 86_400),
+    maxQueue,
+    namespaceMaxQueued: readInteger(env, 'FAASPOT_NAMESPACE_MAX_QUEUED', Math.ceil(maxQueue / 2), 1, 1_000_000_000),
+    namespaceMaxRunning: readInteger(env, 'FAASPOT_NAMESPACE_MAX_RUNNING', workers, 1, 256),
+    blockingWaitSeconds: readNumber(env, 'FAASPOT_BLOCKING_WAIT', 30, 0, 86_400),
+    shutdownGraceSeconds: readNumber(env, 'FAASPOT_SHUTDOWN_GRACE', 30, 0, 86_400),
     ...overrides,
   };
   if (config.defaultMemoryMib > config.maxMemoryMib) {

@@ -1,6 +1,7 @@
 /**
  * Every error the HTTP API can answer with, declared once: a stable code, its HTTP status and a plain
- * message. Codes are part of the wire contract: extend the list, never rename an entry.
+ * message, and for a refusal that a later retry may get past, the `Retry-After` it answers with
+ * (seconds). Codes are part of the wire contract: extend the list, never rename an entry.
  */
 export const errorCodes = {
   UNAUTHENTICATED: { status: 401, message: 'Send a valid token in the Authorization header: "Token <token>" or "Bearer <token>".' },
@@ -20,12 +21,14 @@ export const errorCodes = {
   INVALID_CONTEXT: { status: 400, message: 'The context is not valid.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as JSON (Content-Type: application/json).' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the server accepts.' },
-  QUEUE_FULL: { status: 429, message: 'Too many executions are waiting; retry later.' },
-  SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry against the next instance.' },
+  // The queue drains continuously: an early retry costs the server little (nothing is stored).
+  QUEUE_FULL: { status: 429, message: 'Too many executions are waiting; retry after the time in the Retry-After header.', retryAfterSeconds: 1 },
+  // A restart takes the grace period plus a second or two of boot; a load balancer may retry elsewhere at once.
+  SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry after the time in the Retry-After header.', retryAfterSeconds: 5 },
   FUNCTION_FAILED: { status: 502, message: 'The function raised an exception or returned a value that is not JSON.' },
   FUNCTION_TIMEOUT: { status: 504, message: 'The function did not finish within its timeout.' },
   INTERNAL: { status: 500, message: 'Internal server error.' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies Record<string, { status: number; message: string; retryAfterSeconds?: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;
 
@@ -35,14 +38,18 @@ export type ErrorCode = keyof typeof errorCodes;
  */
 export class ApiError extends Error {
   readonly status: number;
+  /** Headers of the answer: those given, plus `Retry-After` for a code that declares one. */
+  readonly headers: Record<string, string> | undefined;
   constructor(
     readonly code: ErrorCode,
     message?: string,
     readonly details?: Record<string, unknown>,
-    readonly headers?: Record<string, string>,
+    headers?: Record<string, string>,
   ) {
     super(message ?? errorCodes[code].message);
     this.name = 'ApiError';
-    this.status = errorCodes[code].status;
+    const entry: { status: number; retryAfterSeconds?: number } = errorCodes[code];
+    this.status = entry.status;
+    this.headers = entry.retryAfterSeconds === undefined ? headers : { 'Retry-After': String(entry.retryAfterSeconds), ...headers };
   }
 }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-token.js';
@@ -15,9 +15,19 @@ export interface RunningServer {
   engine: Engine;
   /** Deletes old execution records; undefined when retention is off. */
   retention: RetentionSchedule | undefined;
-  /** Stops listening, stops the workers and closes the database. */
+  /**
+   * Stops gracefully: new runs are refused with 503 SHUTTING_DOWN while other requests are still
+   * answered, running executions may finish for `graceMs` (default `FAASPOT_SHUTDOWN_GRACE`), queued
+   * ones stay pending for the next start; then as {@link close}. A second call can only shorten the
+   * grace period. Resolves with the number of executions still running when the grace period ended.
+   */
+  shutdown(graceMs?: number): Promise<number>;
+  /** Stops at once: stops listening, stops the workers (runs going fail at the next start) and closes the database. */
   close(): Promise<void>;
 }
+
+/** Once the workers are stopped, how long answers still being written may take before their connections are cut. */
+const ANSWERS_GRACE_MS = 2000;
 
 /** Store, then engine, then HTTP: the embedded deployment in one call. */
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -45,21 +55,72 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Blocking runs and ?wait= hold requests open for as long as a function's timeout.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
+  const answers = answersInFlight(server);
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let stopping: Promise<number> | undefined;
   return {
     url: `http://${host}:${port}`,
     adminToken,
     engine,
     retention,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+    shutdown(graceMs = config.shutdownGraceSeconds * 1000) {
+      const drained = engine.drain(graceMs);
+      stopping ??= (async () => {
+        const unfinished = await drained;
+        await retention?.stop();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Runs still going are stopped; their callers and long polls are answered from what is known.
+        await engine.close();
+        await answers.settled(ANSWERS_GRACE_MS);
         server.closeAllConnections();
+        await closed;
+        await store.close();
+        return unfinished;
+      })();
+      return stopping;
+    },
+    async close() {
+      // After (or during) a graceful stop there is nothing left to close.
+      if (stopping) {
+        await stopping;
+        return;
+      }
+      stopping = (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await retention?.stop();
+        await engine.close();
+        await store.close();
+        return 0;
+      })();
+      await stopping;
+    },
+  };
+}
+
+/** Counts requests whose answer is not yet written, so a stop can let them finish. */
+function answersInFlight(server: Server): { settled(maxMs: number): Promise<void> } {
+  let inFlight = 0;
+  let onSettled: (() => void) | undefined;
+  server.on('request', (_request, response: ServerResponse) => {
+    inFlight++;
+    response.once('close', () => {
+      if (--inFlight === 0) onSettled?.();
+    });
+  });
+  return {
+    settled(maxMs) {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, maxMs);
+        onSettled = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
-      await retention?.stop();
-      await engine.close();
-      await store.close();
     },
   };
 }

@@ -28,6 +28,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
       workers: status.workers,
       running: status.running,
       queued: status.queued,
+      draining: status.draining,
       pristine: status.pristine,
       warm_functions: status.warmFunctions,
       cold_starts: status.coldStarts,

@@ -664,13 +664,14 @@ function schemas(config: Config): Record<string, JsonSchema> {
     },
     Health: {
       type: 'object',
-      required: ['status', 'warm', 'workers', 'running', 'queued', 'pristine', 'warm_functions', 'cold_starts', 'snapshot'],
+      required: ['status', 'warm', 'workers', 'running', 'queued', 'draining', 'pristine', 'warm_functions', 'cold_starts', 'snapshot'],
       properties: {
         status: { const: 'ok' },
         warm: { type: 'boolean', description: 'Every worker has had a pristine interpreter ready since start.' },
         workers: { type: 'integer', minimum: 0 },
         running: { type: 'integer', minimum: 0, description: 'Runs in progress, including those whose end is being recorded.' },
-        queued: { type: 'integer', minimum: 0 },
+        queued: { type: 'integer', minimum: 0, description: 'Runs waiting for a worker, blocking and not.' },
+        draining: { type: 'boolean', description: 'The server is stopping: it refuses new runs with 503 SHUTTING_DOWN.' },
         pristine: { type: 'integer', minimum: 0, description: 'Workers with a pristine interpreter ready now.' },
         warm_functions: { type: 'integer', minimum: 0, description: 'Function versions loaded across workers.' },
         cold_starts: { type: 'integer', minimum: 0, description: 'Runs since start that loaded their function first.' },

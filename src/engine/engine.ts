@@ -7,11 +7,12 @@ import type {
   StoredExecution,
   StoredFunction,
 } from '../store/store.js';
-import type { CancelOutcome, Executor, ExecutorStatus } from './executor.js';
-import { Fifo } from './fifo.js';
+import { NOT_STARTED, type CancelOutcome, type Executor, type ExecutorStatus } from './executor.js';
 import { compilePyodide, loadOrMakeImage, type ImageSource, type InterpreterImage } from './interpreter-image.js';
 import { Lane, TaskAbortedError } from './lane.js';
 import type { FunctionSource, RunResult, RunTask, SnapshotResult, ValidateResult } from './protocol.js';
+import { RunQueue } from './run-queue.js';
+import { RunRefusedError } from './run-refused-error.js';
 
 /** Settings of the {@link Engine}; see `Config` for their meaning and defaults. */
 export interface EngineConfig {
@@ -22,6 +23,10 @@ export interface EngineConfig {
   maxOutputBytes: number;
   /** Where the interpreter snapshot is cached between starts. */
   snapshotDir: string;
+  maxQueue: number;
+  namespaceMaxQueued: number;
+  namespaceMaxRunning: number;
+  blockingWaitSeconds: number;
 }
 
 interface QueueItem {
@@ -31,9 +36,12 @@ interface QueueItem {
   args: string;
   created: string;
   functionName: string;
+  /** A caller waits for the final record (`done`). */
+  blocking: boolean;
   /** Set for a blocking run: its caller waits for the final record. */
   done?: (record: StoredExecution) => void;
-  cancelled: boolean;
+  /** Withdraws a blocking run that has waited for a worker for `blockingWaitSeconds`. */
+  waitTimer?: NodeJS.Timeout;
   /** Whether the record was written yet (a blocking run is written late; see RECORD_AFTER_MS). */
   recorded: boolean;
   /** A blocking run waiting for a worker: writes its pending record if the wait goes on. */
@@ -70,8 +78,9 @@ const REPLACEMENT_IDLE_MS = 20;
 const RECORD_AFTER_MS = 50;
 
 /**
- * Runs executions in pooled Pyodide interpreters. Blocking runs go before queued non-blocking ones
- * (a caller is waiting on them); each kind runs in creation order. One execution per worker thread.
+ * Runs executions in pooled Pyodide interpreters, one per worker thread. The next to start is the
+ * oldest run of the namespace with the fewest runs going (see {@link RunQueue}); within a namespace,
+ * blocking runs go before queued non-blocking ones (a caller is waiting on them).
  */
 export class Engine implements Executor {
   readonly #config: EngineConfig;
@@ -80,13 +89,12 @@ export class Engine implements Executor {
   /** Created once the interpreter image is ready, like the lanes. */
   readonly #validator: Promise<Lane>;
   #validatorCreated: (lane: Lane) => void = () => {};
+  /** The validator once it exists: a stop during warm-up must not wait for one that never will. */
+  #validatorLane: Lane | undefined;
   /** The worker making a snapshot, while it does. */
   #maker: Lane | undefined;
   #image: ImageSource | 'pending' = 'pending';
-  readonly #blockingQueue = new Fifo<QueueItem>();
-  readonly #queue = new Fifo<QueueItem>();
-  /** Items waiting in either queue, by id, for cancellation. */
-  readonly #pending = new Map<string, QueueItem>();
+  readonly #queue: RunQueue<QueueItem>;
   readonly #running = new Map<string, Running>();
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Latest version seen of each function, so a dispatch can prefer a lane where it is warm. */
@@ -96,10 +104,17 @@ export class Engine implements Executor {
   #recordingEnds = 0;
   #warming: Promise<void> = Promise.resolve();
   #closing = false;
+  /** Set once {@link drain} begins: no run is taken or started any more. */
+  #draining: { done: Promise<number>; idle: () => void; graceOver: () => void; timer?: NodeJS.Timeout; deadline: number } | undefined;
 
   private constructor(config: EngineConfig, store: Store) {
     this.#config = Object.freeze({ ...config });
     this.#store = store;
+    this.#queue = new RunQueue({
+      maxQueued: config.maxQueue,
+      namespaceMaxQueued: config.namespaceMaxQueued,
+      namespaceMaxRunning: config.namespaceMaxRunning,
+    });
     this.#validator = new Promise((resolve) => {
       this.#validatorCreated = resolve;
     });
@@ -113,11 +128,7 @@ export class Engine implements Executor {
     await store.failInterrupted({
       status: 'failed',
       output: null,
-      error: {
-        type: 'ServerRestarted',
-        message: 'the server stopped while this execution was running or its caller was waiting; it was not run again',
-        traceback: null,
-      },
+      error: serverRestartedError(),
       logs: '',
       logsTruncated: false,
       finished: now(),
@@ -132,11 +143,11 @@ export class Engine implements Executor {
         args: queued.args,
         created: '',
         functionName: '',
-        cancelled: false,
+        blocking: false,
         recorded: true,
       };
-      engine.#pending.set(item.id, item);
-      engine.#queue.push(item);
+      // Restored whole, even past a limit lowered since: they were accepted.
+      engine.#queue.add(item);
     }
     engine.#warmUp();
     return engine;
@@ -170,7 +181,9 @@ export class Engine implements Executor {
       );
       this.#warm = true;
       // Started last so it does not compete for the cores with the workers that run functions.
-      if (!this.#closing) this.#validatorCreated(new Lane(this.#config.workers, 0, image));
+      if (this.#closing) return;
+      this.#validatorLane = new Lane(this.#config.workers, 0, image);
+      this.#validatorCreated(this.#validatorLane);
     })();
     this.#warming.catch(() => {});
   }
@@ -203,7 +216,8 @@ export class Engine implements Executor {
       warm: this.#warm,
       workers: this.#lanes.length,
       running: this.#running.size + this.#recordingEnds,
-      queued: this.#pending.size,
+      queued: this.#queue.size,
+      draining: this.#draining !== undefined,
       pristine: this.#lanes.filter((lane) => lane.pristineReady).length,
       warmFunctions: this.#lanes.reduce((sum, lane) => sum + lane.warm.size, 0),
       coldStarts: this.#coldStarts,
@@ -217,38 +231,59 @@ export class Engine implements Executor {
   }
 
   async runBlocking(fn: StoredFunction, args: string): Promise<StoredExecution> {
-    const item = this.#newItem(fn, args);
+    this.#refuseWhileDraining();
+    const item = this.#newItem(fn, args, true);
     const finished = new Promise<StoredExecution>((resolve) => {
       item.done = resolve;
     });
-    this.#pending.set(item.id, item);
-    this.#blockingQueue.push(item);
+    this.#queue.add(item);
     this.#pump();
-    if (this.#pending.has(item.id)) {
+    if (this.#queue.has(item.id)) {
+      // Waiting for a worker: recorded as pending if the wait goes on, withdrawn if it goes on too long.
       item.recordTimer = setTimeout(() => this.#record(item), RECORD_AFTER_MS);
       item.recordTimer.unref();
+      const waitSeconds = this.#config.blockingWaitSeconds;
+      item.waitTimer = setTimeout(() => {
+        if (!this.#unqueue(item.id)) return;
+        const message = `no worker was free to start it within ${waitSeconds} s (FAASPOT_BLOCKING_WAIT); it was withdrawn without running`;
+        void this.#finish(item, null, this.#cancelledEnd(message, NOT_STARTED.queueTimeout));
+      }, waitSeconds * 1000);
+      item.waitTimer.unref();
     }
     return finished;
   }
 
   async enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]> {
-    const items = argsList.map((args) => this.#newItem(fn, args));
-    await this.#store.insertExecutions(items.map((item) => toNewExecution(item, false)));
+    this.#refuseWhileDraining();
+    const count = argsList.length;
+    const reservation = this.#queue.reserve(fn.namespace, count);
+    if (!reservation.ok) {
+      const what = count === 1 ? 'the run does not fit' : `the bulk of ${count} runs does not fit, so none was queued`;
+      const limit =
+        reservation.limit === 'queue'
+          ? `At most ${this.#config.maxQueue} executions may wait for a worker (FAASPOT_MAX_QUEUE) and there is room for ${reservation.room} more`
+          : `At most ${this.#config.namespaceMaxQueued} executions of a namespace may wait for a worker (FAASPOT_NAMESPACE_MAX_QUEUED) and this one has room for ${reservation.room} more`;
+      throw new RunRefusedError('QUEUE_FULL', `The queue is full: ${what}. ${limit}; retry after the time in the Retry-After header.`);
+    }
+    const items = argsList.map((args) => this.#newItem(fn, args, false));
+    try {
+      await this.#store.insertExecutions(items.map((item) => toNewExecution(item)));
+    } finally {
+      this.#queue.release(fn.namespace, count);
+    }
     for (const item of items) {
       item.recorded = true;
-      this.#pending.set(item.id, item);
-      this.#queue.push(item);
+      // Queued even if draining began meanwhile: it stays pending for the next start.
+      this.#queue.add(item);
     }
     this.#pump();
     return items.map((item) => item.id);
   }
 
   async cancel(namespace: string, id: string): Promise<CancelOutcome> {
-    const item = this.#pending.get(id);
-    if (item && item.namespace === namespace) {
-      this.#pending.delete(id);
-      clearTimeout(item.recordTimer);
-      item.cancelled = true;
+    const waiting = this.#queue.get(id);
+    if (waiting && waiting.namespace === namespace) {
+      const item = this.#unqueue(id) as QueueItem;
       await this.#finish(item, null, this.#cancelledEnd('the execution was cancelled before it started'));
       return 'cancelled';
     }
@@ -281,10 +316,8 @@ export class Engine implements Executor {
 
   retire(previous: StoredFunction, cancelledIds: readonly string[] = []): void {
     for (const id of cancelledIds) {
-      const item = this.#pending.get(id);
+      const item = this.#unqueue(id);
       if (!item) continue;
-      this.#pending.delete(id);
-      item.cancelled = true;
       // The store already marked it cancelled, with the function's deletion.
       void this.#finish(item, null, this.#cancelledEnd('the function was deleted'), false);
     }
@@ -297,14 +330,78 @@ export class Engine implements Executor {
     }
   }
 
+  /**
+   * Begins a graceful stop: runs are refused from now on (SHUTTING_DOWN), queued ones are not started
+   * (they stay pending for the next start), blocking runs still waiting for a worker are withdrawn,
+   * and running ones go on. Resolves once none is running, or after `graceMs`, with the number still
+   * running then; {@link close} ends those as a hard stop does. Calling it again can only shorten the
+   * grace period.
+   */
+  drain(graceMs: number): Promise<number> {
+    if (!this.#draining) {
+      let idle = () => {};
+      let graceOver = () => {};
+      const done = new Promise<number>((resolve) => {
+        idle = () => resolve(0);
+        graceOver = () => resolve(this.#running.size + this.#recordingEnds);
+      });
+      this.#draining = { done, idle, graceOver, deadline: Infinity };
+      for (const lane of this.#lanes) clearTimeout(lane.replacementTimer);
+      for (const item of [...this.#queue.items()]) {
+        if (!item.blocking) continue;
+        this.#unqueue(item.id);
+        void this.#finish(item, null, this.#cancelledEnd('the server began shutting down before the run started; it was not run', NOT_STARTED.shutdown));
+      }
+      this.#checkDrained();
+    }
+    const draining = this.#draining;
+    const deadline = performance.now() + graceMs;
+    if (deadline < draining.deadline) {
+      clearTimeout(draining.timer);
+      draining.deadline = deadline;
+      draining.timer = setTimeout(draining.graceOver, graceMs);
+      draining.timer.unref();
+    }
+    return draining.done;
+  }
+
   async close(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#draining?.timer);
+    this.#draining?.graceOver();
+    for (const item of this.#queue.items()) clearTimeout(item.waitTimer);
     for (const running of this.#running.values()) running.timers.forEach(clearTimeout);
     for (const lane of this.#lanes) clearTimeout(lane.replacementTimer);
     const lanes = [...this.#lanes];
-    if (this.#lanes.length > 0) lanes.push(await this.#validator);
+    if (this.#validatorLane) lanes.push(this.#validatorLane);
     if (this.#maker) lanes.push(this.#maker);
     await Promise.allSettled(lanes.map((lane) => lane.destroy()));
+    // Long polls answer with the record as it stands, while the server still can.
+    for (const waiters of [...this.#waiters.values()]) for (const wake of [...waiters]) wake();
+  }
+
+  #refuseWhileDraining(): void {
+    if (this.#draining || this.#closing) {
+      throw new RunRefusedError('SHUTTING_DOWN', 'The server is shutting down and takes no new runs. Retry after the time in the Retry-After header.');
+    }
+  }
+
+  /** Takes a waiting run out of the queue; undefined if it was not waiting. */
+  #unqueue(id: string): QueueItem | undefined {
+    const item = this.#queue.remove(id);
+    if (item) {
+      clearTimeout(item.waitTimer);
+      clearTimeout(item.recordTimer);
+    }
+    return item;
+  }
+
+  /** Resolves {@link drain} once nothing runs and every end is recorded. */
+  #checkDrained(): void {
+    if (this.#draining && this.#running.size + this.#recordingEnds === 0) {
+      clearTimeout(this.#draining.timer);
+      this.#draining.idle();
+    }
   }
 
   /**
@@ -314,11 +411,11 @@ export class Engine implements Executor {
   #record(item: QueueItem, begun?: { functionVersion: number; started: string }): void {
     if (item.recorded) return;
     item.recorded = true;
-    const execution = toNewExecution(item, item.done !== undefined);
+    const execution = toNewExecution(item);
     this.#store.insertExecutions([begun ? { ...execution, running: begun } : execution]).catch(() => {});
   }
 
-  #newItem(fn: StoredFunction, args: string): QueueItem {
+  #newItem(fn: StoredFunction, args: string, blocking: boolean): QueueItem {
     this.#versions.set(fn.id, fn.version);
     return {
       id: randomUUID(),
@@ -327,7 +424,7 @@ export class Engine implements Executor {
       functionName: fn.name,
       args,
       created: now(),
-      cancelled: false,
+      blocking,
       recorded: false,
     };
   }
@@ -344,17 +441,6 @@ export class Engine implements Executor {
       lane.busy = false;
       this.#pump();
     }
-  }
-
-  /** The queue whose head runs next (blocking runs first), with cancelled items dropped from its head. */
-  #nextQueue(): Fifo<QueueItem> | undefined {
-    for (const queue of [this.#blockingQueue, this.#queue]) {
-      while (queue.size > 0) {
-        if (!queue.peek()?.cancelled) return queue;
-        queue.shift();
-      }
-    }
-    return undefined;
   }
 
   /** The idle lane to run `item` on: one where its version is warm, else one with a pristine interpreter ready. */
@@ -381,17 +467,16 @@ export class Engine implements Executor {
   }
 
   #pump(): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#draining) return;
     for (;;) {
-      const queue = this.#nextQueue();
-      const next = queue?.peek();
-      const lane = next && this.#chooseLane(next);
-      if (!queue || !next || !lane) {
+      const item = this.#queue.next();
+      const lane = item && this.#chooseLane(item);
+      if (!item || !lane) {
         this.#scheduleReplacements();
         return;
       }
-      const item = queue.shift() as QueueItem;
-      this.#pending.delete(item.id);
+      this.#queue.start(item);
+      clearTimeout(item.waitTimer);
       lane.busy = true;
       clearTimeout(lane.replacementTimer);
       lane.replacementTimer = undefined;
@@ -406,7 +491,7 @@ export class Engine implements Executor {
       if (lane.busy || lane.pristineReady || lane.replacementTimer) continue;
       lane.replacementTimer = setTimeout(() => {
         lane.replacementTimer = undefined;
-        if (lane.busy || lane.pristineReady || this.#closing) return;
+        if (lane.busy || lane.pristineReady || this.#closing || this.#draining) return;
         lane.busy = true;
         lane.replacing = true;
         lane
@@ -491,6 +576,7 @@ export class Engine implements Executor {
     } finally {
       running.timers.forEach(clearTimeout);
       this.#running.delete(item.id);
+      this.#queue.ended(item.namespace);
       lane.busy = false;
     }
     // Counted as running until its end is recorded, so an idle status means every record is final.
@@ -500,6 +586,7 @@ export class Engine implements Executor {
     } finally {
       this.#recordingEnds--;
     }
+    this.#checkDrained();
     this.#pump();
   }
 
@@ -542,6 +629,11 @@ export class Engine implements Executor {
 
   #endFromFailure(error: unknown, running: Running): ExecutionEnd {
     const base = { output: null, logs: '', logsTruncated: false, finished: now(), durationMs: null };
+    if (this.#closing) {
+      // The server stopped under it (past the grace period): not recorded now, and failed with the
+      // same error by the next start.
+      return { ...base, status: 'failed', error: serverRestartedError() };
+    }
     if (error instanceof TaskAbortedError && running.stopReason) {
       return {
         ...base,
@@ -560,11 +652,11 @@ export class Engine implements Executor {
     };
   }
 
-  #cancelledEnd(message: string): ExecutionEnd {
+  #cancelledEnd(message: string, type = 'Cancelled'): ExecutionEnd {
     return {
       status: 'cancelled',
       output: null,
-      error: { type: 'Cancelled', message, traceback: null },
+      error: { type, message, traceback: null },
       logs: '',
       logsTruncated: false,
       finished: now(),
@@ -585,7 +677,7 @@ export class Engine implements Executor {
         } else {
           item.recorded = true;
           const running = run?.version != null && run.started !== null ? { functionVersion: run.version, started: run.started } : undefined;
-          await this.#store.insertExecutions([{ ...toNewExecution(item, item.done !== undefined), running, end }]);
+          await this.#store.insertExecutions([{ ...toNewExecution(item), running, end }]);
         }
       } catch {
         // The store is closing under us; the next start marks this execution ServerRestarted.
@@ -599,7 +691,7 @@ export class Engine implements Executor {
       functionName: item.functionName,
       functionVersion: run?.version ?? null,
       status: end.status,
-      blocking: item.done !== undefined,
+      blocking: item.blocking,
       args: item.args,
       output: end.output,
       error: end.error,
@@ -615,13 +707,21 @@ export class Engine implements Executor {
   }
 }
 
-function toNewExecution(item: QueueItem, blocking: boolean): NewExecution {
+function serverRestartedError(): ExecutionError {
+  return {
+    type: 'ServerRestarted',
+    message: 'the server stopped while this execution was running or its caller was waiting; it was not run again',
+    traceback: null,
+  };
+}
+
+function toNewExecution(item: QueueItem): NewExecution {
   return {
     id: item.id,
     namespace: item.namespace,
     functionId: item.functionId,
     functionName: item.functionName,
-    blocking,
+    blocking: item.blocking,
     args: item.args,
     created: item.created,
   };

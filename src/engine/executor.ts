@@ -2,6 +2,17 @@ import type { StoredExecution, StoredFunction } from '../store/store.js';
 import type { ImageSource } from './interpreter-image.js';
 import type { ValidateResult } from './protocol.js';
 
+/**
+ * Error types of runs that the engine withdrew before they started; the status is `cancelled`, which
+ * no function's own exception can give a record.
+ */
+export const NOT_STARTED = {
+  /** A blocking run found no worker within `blockingWaitSeconds`. */
+  queueTimeout: 'QueueTimeout',
+  /** A blocking run was still waiting when the server began shutting down. */
+  shutdown: 'ServerShutdown',
+} as const;
+
 /** What cancelling an execution came to. */
 export type CancelOutcome = 'cancelled' | 'ended' | 'not-found';
 
@@ -12,6 +23,8 @@ export interface ExecutorStatus {
   workers: number;
   running: number;
   queued: number;
+  /** Shutting down: runs are refused, queued ones wait for the next start. */
+  draining: boolean;
   /** Worker threads holding a pristine interpreter ready for a function's first run. */
   pristine: number;
   /** Function versions loaded in an interpreter across all workers. */
@@ -30,9 +43,15 @@ export interface Executor {
   status(): ExecutorStatus;
   /** Compiles code and checks its main in an interpreter, running nothing. */
   validate(code: string, filename: string): Promise<ValidateResult>;
-  /** Records and runs one execution, resolving with its final record once it has ended. */
+  /**
+   * Records and runs one execution, resolving with its final record once it has ended; one that finds
+   * no worker within the wait bound ends `cancelled` without running (see `NOT_STARTED`).
+   */
   runBlocking(fn: StoredFunction, args: string): Promise<StoredExecution>;
-  /** Records executions as pending (committed before this resolves) and queues them; returns their ids. */
+  /**
+   * Records executions as pending (committed before this resolves) and queues them; returns their ids.
+   * Refuses all of them with a `RunRefusedError` when they do not all fit in the queue.
+   */
   enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]>;
   /** Cancels a pending or running execution of the namespace. */
   cancel(namespace: string, id: string): Promise<CancelOutcome>;

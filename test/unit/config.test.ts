@@ -35,4 +35,20 @@ describe('loadConfig', () => {
     for (const [raw, seconds] of cases) assert.equal(loadConfig({ FAASPOT_RETENTION: raw }).retentionSeconds, seconds, raw);
     for (const raw of ['7w', '-1d', '1.5d', 'never', 'd']) assert.throws(() => loadConfig({ FAASPOT_RETENTION: raw }), /FAASPOT_RETENTION/, raw);
   });
+
+  test('overload and shutdown limits: a namespace may fill half the queue and use every worker by default', () => {
+    const defaults = loadConfig({ FAASPOT_WORKERS: '4' });
+    assert.equal(defaults.maxQueue, 100_000);
+    assert.equal(defaults.namespaceMaxQueued, 50_000);
+    assert.equal(defaults.namespaceMaxRunning, 4);
+    assert.equal(defaults.blockingWaitSeconds, 30);
+    assert.equal(defaults.shutdownGraceSeconds, 30);
+    const small = loadConfig({ FAASPOT_MAX_QUEUE: '5' }, { workers: 2 });
+    assert.equal(small.namespaceMaxQueued, 3, 'the namespace default follows FAASPOT_MAX_QUEUE');
+    assert.equal(small.namespaceMaxRunning, 2, 'and the running default follows the workers, overrides included');
+    const set = loadConfig({ FAASPOT_NAMESPACE_MAX_QUEUED: '7', FAASPOT_NAMESPACE_MAX_RUNNING: '1', FAASPOT_BLOCKING_WAIT: '0.5', FAASPOT_SHUTDOWN_GRACE: '0' });
+    assert.deepEqual([set.namespaceMaxQueued, set.namespaceMaxRunning, set.blockingWaitSeconds, set.shutdownGraceSeconds], [7, 1, 0.5, 0]);
+    assert.throws(() => loadConfig({ FAASPOT_MAX_QUEUE: '0' }), /FAASPOT_MAX_QUEUE/);
+    assert.throws(() => loadConfig({ FAASPOT_SHUTDOWN_GRACE: '-1' }), /FAASPOT_SHUTDOWN_GRACE/);
+  });
 });

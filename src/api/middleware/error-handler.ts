@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { RunRefusedError } from '../../engine/run-refused-error.js';
 import { ApiError, errorCodes, type ErrorCode } from '../../errors.js';
 import { ValidationError } from '../../functions/validation-error.js';
 
@@ -26,6 +27,8 @@ export function errorHandler(): Middleware {
         error = thrown;
       } else if (thrown instanceof ValidationError) {
         error = new ApiError(thrown.code, thrown.message, thrown.details);
+      } else if (thrown instanceof RunRefusedError) {
+        error = new ApiError(thrown.code, thrown.message);
       } else {
         const status = (thrown as { status?: unknown }).status;
         const code = typeof status === 'number' ? CODE_BY_STATUS[status] : undefined;

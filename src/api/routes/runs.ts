@@ -1,8 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ApiError } from '../../errors.js';
+import { NOT_STARTED } from '../../engine/executor.js';
+import { ApiError, type ErrorCode } from '../../errors.js';
 import { assertFunctionName } from '../../functions/function-name.js';
-import type { StoredFunction } from '../../store/store.js';
+import type { StoredExecution, StoredFunction } from '../../store/store.js';
 import type { ApiDeps, ApiState } from '../deps.js';
 import { describeJson, readArrayBody, readObjectBody } from '../request-body.js';
 import { wireExecution } from '../wire.js';
@@ -39,15 +40,21 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
       ctx.body = record.output ?? 'null';
       return;
     }
-    const timedOut = record.error?.type === 'Timeout';
-    throw new ApiError(
-      timedOut ? 'FUNCTION_TIMEOUT' : 'FUNCTION_FAILED',
-      timedOut
-        ? `${fn.name} did not finish within its timeout of ${fn.timeoutSeconds} s`
-        : `${fn.name} failed: ${record.error?.type ?? 'Error'}: ${record.error?.message ?? ''}`.trimEnd(),
-      { execution: wireExecution(record) },
-      { 'X-Execution-Id': record.id },
-    );
+    throw new ApiError(...blockingFailure(fn, record), { execution: wireExecution(record) }, { 'X-Execution-Id': record.id });
+  }
+
+  /** The error code and message of a blocking run that did not complete. */
+  function blockingFailure(fn: StoredFunction, record: StoredExecution): [ErrorCode, string] {
+    const error = record.error;
+    // Only the engine gives a record the `cancelled` status, so a function cannot pose as these.
+    if (record.status === 'cancelled' && error?.type === NOT_STARTED.queueTimeout) {
+      return ['QUEUE_FULL', `${fn.name} did not run: ${error.message}. Retry after the time in the Retry-After header.`];
+    }
+    if (record.status === 'cancelled' && error?.type === NOT_STARTED.shutdown) {
+      return ['SHUTTING_DOWN', `${fn.name} did not run: ${error.message}. Retry after the time in the Retry-After header.`];
+    }
+    if (error?.type === 'Timeout') return ['FUNCTION_TIMEOUT', `${fn.name} did not finish within its timeout of ${fn.timeoutSeconds} s`];
+    return ['FUNCTION_FAILED', `${fn.name} failed: ${error?.type ?? 'Error'}: ${error?.message ?? ''}`.trimEnd()];
   }
 
   // An empty name leaves an empty path segment, which no `:name` matches: say so rather than "no route".
