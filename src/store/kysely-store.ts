@@ -73,7 +73,7 @@ export class KyselyStore implements Store {
   async sealContexts(previous?: ContextCipher): Promise<number> {
     const cipher = this.#cipher;
     const rewritten = await this.#db.transaction().execute(async (trx) => {
-      const rows = await trx.selectFrom('functions').select(['id', 'context']).execute();
+      const rows = await trx.selectFrom('functions').select(['id', 'namespace', 'name', 'context']).execute();
       const updates: { id: string; context: string }[] = [];
       const foreign = new Map<string, number>();
       for (const row of rows) {
@@ -81,7 +81,7 @@ export class KyselyStore implements Store {
         if (keyId === cipher.keyId) continue;
         if (keyId === undefined) updates.push({ id: row.id, context: cipher.seal(row.context, row.id) });
         else if (previous && keyId === previous.keyId) {
-          updates.push({ id: row.id, context: cipher.seal(previous.open(row.context, row.id), row.id) });
+          updates.push({ id: row.id, context: cipher.seal(openContext(previous, row), row.id) });
         } else foreign.set(keyId, (foreign.get(keyId) ?? 0) + 1);
       }
       if (foreign.size > 0) {
@@ -390,7 +390,17 @@ export class KyselyStore implements Store {
   }
 
   #toFunction(row: Selectable<FunctionsTable>): StoredFunction {
-    return { ...toFunction(row), context: this.#cipher.open(row.context, row.id) };
+    return { ...toFunction(row), context: openContext(this.#cipher, row) };
+  }
+}
+
+/** The row's context in plain text; an error naming the function when it does not open. */
+function openContext(cipher: ContextCipher, row: Pick<Selectable<FunctionsTable>, 'id' | 'namespace' | 'name' | 'context'>): string {
+  try {
+    return cipher.open(row.context, row.id);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`The context of function ${row.namespace}/${row.name} (${row.id}) cannot be decrypted: ${reason}`, { cause: error });
   }
 }
 
