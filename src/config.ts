@@ -71,6 +71,13 @@ export interface Config {
    * anyway, seconds. `FAASPOT_SHUTDOWN_GRACE`, default 30.
    */
   readonly shutdownGraceSeconds: number;
+  /**
+   * The 32-byte key that encrypts function contexts at rest. `FAASPOT_SECRET_KEY`: base64 (standard or
+   * URL-safe) or 64 hex digits; unset: the key in `<data dir>/secret-key`, generated on the first start.
+   *
+   * @example FAASPOT_SECRET_KEY=$(openssl rand -base64 32)
+   */
+  readonly secretKey: Buffer | undefined;
 }
 
 /** Raised for a setting that cannot be used; the message names the variable and what it expects. */
@@ -113,6 +120,29 @@ function readSize(env: NodeJS.ProcessEnv, key: string, fallback: number, min: nu
     throw new ConfigError(`${key} must be a size in bytes of at least ${min}, optionally with K, M or G (e.g. 512M); got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+/**
+ * A 32-byte secret key written as base64 (standard or URL-safe, padding optional) or as 64 hex
+ * digits; undefined for any other text.
+ */
+export function parseSecretKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  // Buffer.from skips characters outside the alphabet: check the text first, then the length.
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) return undefined;
+  const key = Buffer.from(trimmed.replace(/=$/, ''), 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+function readSecretKey(env: NodeJS.ProcessEnv, key: string): Buffer | undefined {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const parsed = parseSecretKey(raw);
+  if (!parsed) {
+    throw new ConfigError(`${key} must be 32 random bytes as base64 or as 64 hex digits (make one with: openssl rand -base64 32); got a value of ${raw.trim().length} characters`);
+  }
+  return parsed;
 }
 
 /** A duration in whole seconds: a number with s, m, h or d (bare: seconds); `0` or `off` is 0. */
@@ -170,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     namespaceMaxRunning: readInteger(env, 'FAASPOT_NAMESPACE_MAX_RUNNING', workers, 1, 256),
     blockingWaitSeconds: readNumber(env, 'FAASPOT_BLOCKING_WAIT', 30, 0, 86_400),
     shutdownGraceSeconds: readNumber(env, 'FAASPOT_SHUTDOWN_GRACE', 30, 0, 86_400),
+    secretKey: readSecretKey(env, 'FAASPOT_SECRET_KEY'),
     ...overrides,
   };
   if (config.defaultMemoryMib > config.maxMemoryMib) {

@@ -1,12 +1,11 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-token.js';
+import { openSealedStore } from './auth/sealed-store.js';
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
 import { CachedStore } from './store/cached-store.js';
 import { RetentionSchedule } from './store/retention-schedule.js';
-import { openSqliteStore } from './store/sqlite-store.js';
 
 /** A started server: its address, the admin token if one was generated now, and how to stop it. */
 export interface RunningServer {
@@ -31,7 +30,7 @@ const ANSWERS_GRACE_MS = 2000;
 
 /** Store, then engine, then HTTP: the embedded deployment in one call. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = new CachedStore(await openSqliteStore(join(config.dataDir, 'faaspot.db')));
+  const store = new CachedStore(await openSealedStore(config));
   const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
   const engine = await Engine.start(config, store);
   const retention =

@@ -2,6 +2,7 @@ import { packageVersion } from '../package-version.js';
 import { executionsGroup } from './commands/executions.js';
 import { functionsGroup } from './commands/functions.js';
 import { profilesGroup } from './commands/profiles.js';
+import { runRekey } from './commands/rekey.js';
 import { makeContext, type CliContext } from './context.js';
 import { reportError } from './failure.js';
 import type { Io } from './output.js';
@@ -25,6 +26,7 @@ Usage:
   fas profiles COMMAND ...     which server to reach, with which token
                                (create, list, get, use, current, update, delete)
   fas server                   start the server (also: fas serve); settings come from FAASPOT_* variables
+  fas server rekey             encrypt the functions' contexts under a new secret key (server stopped)
   fas --help                   show this help; 'fas COMMAND --help' and 'fas COMMAND SUBCOMMAND --help' too
   fas --version                print the version
 
@@ -53,7 +55,12 @@ Server settings (environment): FAASPOT_PORT, FAASPOT_HOST, FAASPOT_DATA_DIR, FAA
 FAASPOT_WORKERS, FAASPOT_DEFAULT_TIMEOUT and more; see the README.
 `;
 
-const SERVER_HELP = 'Usage: fas server\n\nStarts the FaaSpot server, exactly as `npm start` does.\n';
+const SERVER_HELP = `Usage: fas server
+       fas server rekey [--new-key KEY | --new-key-file FILE]
+
+Starts the FaaSpot server, exactly as \`npm start\` does. 'fas server rekey' encrypts the functions'
+contexts under a new secret key; see 'fas server rekey --help'.
+`;
 
 /** Flags that may stand before the command's name. */
 const LEADING_FLAGS = new Set(['--json', '--help', '-h', '--version']);
@@ -140,6 +147,7 @@ export async function runCli(argvIn: readonly string[], io: Io): Promise<number>
 }
 
 async function server(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === 'rekey') return runRekey(argv.slice(1), io);
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out(SERVER_HELP);
     return EXIT_OK;

@@ -1,4 +1,5 @@
 import { Migrator, sql, type Kysely, type Selectable } from 'kysely';
+import { ContextKeyError, type ContextCipher } from './context-cipher.js';
 import type { Database, ExecutionStatus, ExecutionsTable, FunctionsTable, TokensTable } from './schema.js';
 import { GroupCommit } from './group-commit.js';
 import { StaticMigrationProvider } from './migrations.js';
@@ -21,6 +22,13 @@ export interface KyselyStoreConfig {
   db: Kysely<Database>;
   /** Tells a unique-constraint violation of this dialect's driver from other errors. */
   isUniqueViolation: (error: unknown) => boolean;
+  /** Seals function contexts before they are written and opens them when they are read. */
+  contextCipher: ContextCipher;
+  /**
+   * Rewrites the database without free space, so that text deleted or replaced is gone from its
+   * files; run after contexts were sealed anew. Without it, such text may linger until overwritten.
+   */
+  compact?: () => Promise<void>;
   /** Runs before the database is closed (the dialect's own helpers stop there). */
   onClose?: () => Promise<void>;
 }
@@ -33,6 +41,8 @@ export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #isUniqueViolation: (error: unknown) => boolean;
   readonly #onClose: (() => Promise<void>) | undefined;
+  readonly #cipher: ContextCipher;
+  readonly #compact: (() => Promise<void>) | undefined;
   /** Execution-record writes, the ones on every run's path, share commits. */
   readonly #executionWrites: GroupCommit;
 
@@ -40,6 +50,8 @@ export class KyselyStore implements Store {
     this.#db = config.db;
     this.#isUniqueViolation = config.isUniqueViolation;
     this.#onClose = config.onClose;
+    this.#cipher = config.contextCipher;
+    this.#compact = config.compact;
     this.#executionWrites = new GroupCommit(config.db);
   }
 
@@ -48,6 +60,49 @@ export class KyselyStore implements Store {
     const migrator = new Migrator({ db: this.#db, provider: new StaticMigrationProvider() });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  }
+
+  /**
+   * Brings every stored context under this store's key, all in one transaction: contexts stored in
+   * plain text (by a version that did not encrypt them) are sealed, and those sealed under
+   * `previous`'s key are opened with it and sealed again. Throws {@link ContextKeyError}, changing
+   * nothing, when any context is sealed under a key that is neither. Returns how many were
+   * rewritten; when any was, the database is then compacted, so that the old texts do not linger
+   * in its free space. Run at start-up, before anything else uses the store.
+   */
+  async sealContexts(previous?: ContextCipher): Promise<number> {
+    const cipher = this.#cipher;
+    const rewritten = await this.#db.transaction().execute(async (trx) => {
+      const rows = await trx.selectFrom('functions').select(['id', 'namespace', 'name', 'context']).execute();
+      const updates: { id: string; context: string }[] = [];
+      const foreign = new Map<string, number>();
+      for (const row of rows) {
+        const keyId = cipher.keyIdOf(row.context);
+        if (keyId === cipher.keyId) continue;
+        if (keyId === undefined) updates.push({ id: row.id, context: cipher.seal(row.context, row.id) });
+        else if (previous && keyId === previous.keyId) {
+          updates.push({ id: row.id, context: cipher.seal(openContext(previous, row), row.id) });
+        } else foreign.set(keyId, (foreign.get(keyId) ?? 0) + 1);
+      }
+      if (foreign.size > 0) {
+        const count = [...foreign.values()].reduce((a, b) => a + b, 0);
+        throw new ContextKeyError([...foreign.keys()], count, cipher.keyId);
+      }
+      for (const update of updates) {
+        await trx.updateTable('functions').set({ context: update.context }).where('id', '=', update.id).execute();
+      }
+      return updates.length;
+    });
+    if (rewritten > 0) await this.compact();
+    return rewritten;
+  }
+
+  /**
+   * Rewrites the database without free space, so that deleted and replaced text is gone from its
+   * files; does nothing on a dialect that gave no way to.
+   */
+  async compact(): Promise<void> {
+    await this.#compact?.();
   }
 
   async countTokens(): Promise<number> {
@@ -96,7 +151,7 @@ export class KyselyStore implements Store {
           name: fn.name,
           version: fn.version,
           code: fn.code,
-          context: fn.context,
+          context: this.#cipher.seal(fn.context, fn.id),
           timeout_seconds: fn.timeoutSeconds,
           memory_mib: fn.memoryMib,
           created: fn.created,
@@ -116,12 +171,12 @@ export class KyselyStore implements Store {
       .where('namespace', '=', namespace)
       .where('name', '=', name)
       .executeTakeFirst();
-    return row && toFunction(row);
+    return row && this.#toFunction(row);
   }
 
   async getFunctionById(id: string): Promise<StoredFunction | undefined> {
     const row = await this.#db.selectFrom('functions').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toFunction(row);
+    return row && this.#toFunction(row);
   }
 
   async listFunctions(namespace: string): Promise<StoredFunction[]> {
@@ -131,7 +186,7 @@ export class KyselyStore implements Store {
       .where('namespace', '=', namespace)
       .orderBy('name')
       .execute();
-    return rows.map(toFunction);
+    return rows.map((row) => this.#toFunction(row));
   }
 
   async updateFunction(
@@ -140,23 +195,36 @@ export class KyselyStore implements Store {
     patch: FunctionPatch,
     updated: string,
   ): Promise<StoredFunction | undefined> {
+    // The context is sealed for the function's id, which the update itself does not know: read it
+    // first, and update only that function by that name, so a concurrent rename cannot misdirect it.
+    let id: string | undefined;
+    if (patch.context !== undefined) {
+      const found = await this.#db
+        .selectFrom('functions')
+        .select('id')
+        .where('namespace', '=', namespace)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!found) return undefined;
+      id = found.id;
+    }
     try {
-      const row = await this.#db
+      let update = this.#db
         .updateTable('functions')
         .set((eb) => ({
           version: eb('version', '+', 1),
           updated,
           ...(patch.name !== undefined && { name: patch.name }),
           ...(patch.code !== undefined && { code: patch.code }),
-          ...(patch.context !== undefined && { context: patch.context }),
+          ...(patch.context !== undefined && id !== undefined && { context: this.#cipher.seal(patch.context, id) }),
           ...(patch.timeoutSeconds !== undefined && { timeout_seconds: patch.timeoutSeconds }),
           ...(patch.memoryMib !== undefined && { memory_mib: patch.memoryMib }),
         }))
         .where('namespace', '=', namespace)
-        .where('name', '=', name)
-        .returningAll()
-        .executeTakeFirst();
-      return row && toFunction(row);
+        .where('name', '=', name);
+      if (id !== undefined) update = update.where('id', '=', id);
+      const row = await update.returningAll().executeTakeFirst();
+      return row && this.#toFunction(row);
     } catch (error) {
       if (this.#isUniqueViolation(error)) throw new NameTakenError(patch.name ?? name);
       throw error;
@@ -183,7 +251,7 @@ export class KyselyStore implements Store {
         .where('status', '=', 'pending')
         .returning('id')
         .execute();
-      return { fn: toFunction(row), cancelledIds: cancelledRows.map((r) => r.id) };
+      return { fn: this.#toFunction(row), cancelledIds: cancelledRows.map((r) => r.id) };
     });
   }
 
@@ -319,6 +387,20 @@ export class KyselyStore implements Store {
     await this.#executionWrites.settled();
     await this.#onClose?.();
     await this.#db.destroy();
+  }
+
+  #toFunction(row: Selectable<FunctionsTable>): StoredFunction {
+    return { ...toFunction(row), context: openContext(this.#cipher, row) };
+  }
+}
+
+/** The row's context in plain text; an error naming the function when it does not open. */
+function openContext(cipher: ContextCipher, row: Pick<Selectable<FunctionsTable>, 'id' | 'namespace' | 'name' | 'context'>): string {
+  try {
+    return cipher.open(row.context, row.id);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`The context of function ${row.namespace}/${row.name} (${row.id}) cannot be decrypted: ${reason}`, { cause: error });
   }
 }
 

@@ -300,7 +300,10 @@ describe('fas CLI', () => {
     assert.match(await ok('fas functions create -h'), /--context-file FILE/);
     assert.match(await ok('fas executions get_bulk --help'), /-u, --uuid ID/);
     assert.match(await ok('fas profiles --help'), /current/);
-    assert.equal(await ok('fas server --help'), 'Usage: fas server\n\nStarts the FaaSpot server, exactly as `npm start` does.\n');
+    const server = await ok('fas server --help');
+    assert.match(server, /^Usage: fas server\n {7}fas server rekey \[--new-key KEY \| --new-key-file FILE\]\n\nStarts the FaaSpot server, exactly as `npm start` does\./);
+    assert.match(await ok('fas server rekey --help'), /^Usage: fas server rekey .*\n[\s\S]*--new-key-file FILE/);
+    assert.ok(help.includes('fas server rekey'));
     assert.match(await ok('fas --version'), /^fas \d+\.\d+\.\d+\n$/);
   });
 });

@@ -51,4 +51,20 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ FAASPOT_MAX_QUEUE: '0' }), /FAASPOT_MAX_QUEUE/);
     assert.throws(() => loadConfig({ FAASPOT_SHUTDOWN_GRACE: '-1' }), /FAASPOT_SHUTDOWN_GRACE/);
   });
+
+  test('FAASPOT_SECRET_KEY takes 32 bytes as base64 (standard or URL-safe) or 64 hex digits, and names itself otherwise', () => {
+    const key = Buffer.alloc(32, 0xfb);
+    assert.equal(loadConfig({}).secretKey, undefined);
+    for (const raw of [key.toString('base64'), key.toString('base64url'), key.toString('base64').replace(/=$/, ''), key.toString('hex'), ` ${key.toString('hex').toUpperCase()}\n`]) {
+      assert.deepEqual(loadConfig({ FAASPOT_SECRET_KEY: raw }).secretKey, key, raw);
+    }
+    const bad = ['abc', Buffer.alloc(16).toString('base64'), Buffer.alloc(33).toString('base64'), key.toString('hex').slice(1), `${key.toString('base64').slice(0, 40)}!!!=`];
+    for (const raw of bad) {
+      assert.throws(
+        () => loadConfig({ FAASPOT_SECRET_KEY: raw }),
+        (e: unknown) => e instanceof ConfigError && /FAASPOT_SECRET_KEY/.test(e.message) && !e.message.includes(raw),
+        raw,
+      );
+    }
+  });
 });
