@@ -25,6 +25,8 @@ export const errorCodes = {
   QUEUE_FULL: { status: 429, message: 'Too many executions are waiting; retry after the time in the Retry-After header.', retryAfterSeconds: 1 },
   // A restart takes the grace period plus a second or two of boot; a load balancer may retry elsewhere at once.
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry after the time in the Retry-After header.', retryAfterSeconds: 5 },
+  // Readiness comes back within a second or two of a start; a stopping server does not come back.
+  NOT_READY: { status: 503, message: 'The server is not ready to run functions: it is warming up or stopping.', retryAfterSeconds: 1 },
   FUNCTION_FAILED: { status: 502, message: 'The function raised an exception or returned a value that is not JSON.' },
   FUNCTION_TIMEOUT: { status: 504, message: 'The function did not finish within its timeout.' },
   INTERNAL: { status: 500, message: 'Internal server error.' },

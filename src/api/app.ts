@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import { ApiError } from '../errors.js';
 import type { ApiDeps, ApiState } from './deps.js';
 import { authenticate } from './middleware/authenticate.js';
 import { decodableUrl } from './middleware/decodable-url.js';
@@ -34,6 +35,19 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
       cold_starts: status.coldStarts,
       snapshot: status.image,
     };
+  });
+  open.get('/readyz', async (ctx) => {
+    const status = deps.executor.status();
+    const reasons: string[] = [];
+    if (!status.warm) reasons.push('the interpreters are still warming up');
+    if (status.draining) reasons.push('the server is stopping');
+    try {
+      await deps.store.countTokens();
+    } catch {
+      reasons.push('the database does not answer');
+    }
+    if (reasons.length > 0) throw new ApiError('NOT_READY', `Not ready: ${reasons.join('; ')}.`);
+    ctx.body = { status: 'ready' };
   });
   const openapi = openApiDocument(deps.config);
   open.get('/v1/openapi.json', (ctx) => {

@@ -54,6 +54,7 @@ const HEADERS_BY_CODE: Partial<Record<ErrorCode, readonly HeaderName[]>> = {
   METHOD_NOT_ALLOWED: ['Allow'],
   QUEUE_FULL: ['Retry-After'],
   SHUTTING_DOWN: ['Retry-After'],
+  NOT_READY: ['Retry-After'],
   FUNCTION_FAILED: ['X-Execution-Id'],
   FUNCTION_TIMEOUT: ['X-Execution-Id'],
 };
@@ -153,6 +154,17 @@ function operations(config: Config): OperationSpec[] {
       summary: 'Whether the process serves, and its workers',
       open: true,
       ok: { description: 'The process serves.', schema: schema('Health') },
+    },
+    {
+      method: 'get',
+      path: '/readyz',
+      operationId: 'getReadiness',
+      tag: 'service',
+      summary: 'Whether the server can run functions now',
+      description: 'Ready: the database answers, the interpreters are warm and the server is not stopping. For readiness probes; `/healthz` is the liveness probe.',
+      open: true,
+      ok: { description: 'Ready.', schema: { type: 'object', required: ['status'], properties: { status: { const: 'ready' } } } },
+      errors: ['NOT_READY'],
     },
     {
       method: 'get',

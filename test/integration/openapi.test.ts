@@ -63,6 +63,7 @@ describe('the OpenAPI document', () => {
 
   test('every answer of a session fits what the document says of its route and status, and every route is seen succeeding', async () => {
     await documented('GET', '/healthz', '/healthz', undefined, null);
+    await documented('GET', '/readyz', '/readyz', undefined, null);
 
     // Functions.
     const hello = 'def main(args, context):\n    return {"greeting": "hello " + args.get("name", "world"), "key": context["key"]}\n';
