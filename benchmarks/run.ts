@@ -10,6 +10,7 @@ import { Cleanup } from './cleanup.js';
 import { formatTable } from './format-table.js';
 import { HttpClient } from './http-client.js';
 import { judgeRow, type JudgedRow } from './row.js';
+import { isUsageError, positiveInteger, UsageError } from './usage-error.js';
 import type { Scenario } from './scenario.js';
 import { blockingLatency } from './scenarios/blocking-latency.js';
 import { blockingThroughput } from './scenarios/blocking-throughput.js';
@@ -59,14 +60,6 @@ const USAGE = `Usage: npm run bench -- [options]   (or node dist/benchmarks/run.
   --probes N          fresh node processes timing a plain loadPyodide() (${COUNTS.full.probes}; quick ${COUNTS.quick.probes})
   --help              this text
 `;
-
-class UsageError extends Error {}
-
-function positiveInteger(name: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a positive integer; got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 function parseOptions(args: string[]): { options: BenchOptions; scenarios: Scenario[]; json: boolean; help: boolean } {
   const countOption = { type: 'string' } as const;
@@ -169,9 +162,7 @@ async function main(): Promise<number> {
   try {
     parsed = parseOptions(process.argv.slice(2));
   } catch (error) {
-    // parseArgs reports unknown or malformed options with codes ERR_PARSE_ARGS_*.
-    const usage = error instanceof UsageError || (error instanceof Error && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'));
-    if (!usage) throw error;
+    if (!isUsageError(error)) throw error;
     console.error(`bench: ${error.message}; see --help`);
     return 2;
   }

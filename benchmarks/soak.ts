@@ -10,6 +10,7 @@ import { Cleanup } from './cleanup.js';
 import { FaaspotApi, idle } from './faaspot-api.js';
 import { HttpClient, type HttpReply } from './http-client.js';
 import { ServerProcess } from './server-process.js';
+import { isUsageError, positiveInteger } from './usage-error.js';
 
 const MIB = 2 ** 20;
 const TOKEN = 'soak-admin-token-0123456789';
@@ -59,8 +60,6 @@ interface SoakOptions {
   workers: number;
 }
 
-class UsageError extends Error {}
-
 function parseOptions(args: string[]): { options: SoakOptions; json: boolean; help: boolean } {
   const { values } = parseArgs({
     args,
@@ -72,12 +71,8 @@ function parseOptions(args: string[]): { options: SoakOptions; json: boolean; he
       help: { type: 'boolean', default: false },
     },
   });
-  const positive = (name: string, raw: string | undefined, fallback: number): number => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a positive integer; got ${JSON.stringify(raw)}`);
-    return value;
-  };
+  const positive = (name: string, raw: string | undefined, fallback: number): number =>
+    raw === undefined ? fallback : positiveInteger(name, raw);
   return {
     options: {
       seconds: positive('seconds', values.seconds, 60),
@@ -330,8 +325,7 @@ async function main(): Promise<number> {
   try {
     parsed = parseOptions(process.argv.slice(2));
   } catch (error) {
-    const usage = error instanceof UsageError || (error instanceof Error && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'));
-    if (!usage) throw error;
+    if (!isUsageError(error)) throw error;
     console.error(`soak: ${error.message}; see --help`);
     return 2;
   }

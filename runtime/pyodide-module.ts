@@ -1,4 +1,5 @@
 import createPyodideModule from 'pyodide/pyodide.asm.mjs';
+import { snapshotImageOffset } from './snapshot-header.js';
 
 /**
  * How a Pyodide interpreter's Emscripten module is created in a worker: the dangerous imports stubbed
@@ -161,7 +162,7 @@ function runsOf(image: Buffer): Array<[number, number]> {
  * memory reads as zero without being resident, so about half of a snapshot never costs resident
  * memory.
  */
-export function copyNonZeroPages(heap: Uint8Array, image: Uint8Array): void {
+function copyNonZeroPages(heap: Uint8Array, image: Uint8Array): void {
   const source = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
   const target = Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength);
   // A worker restores from one snapshot all its life: scan it once.
@@ -184,15 +185,14 @@ export function copyNonZeroPages(heap: Uint8Array, image: Uint8Array): void {
 }
 
 /**
- * Pyodide's snapshot starts with a header whose second 32-bit word is the offset of the memory
- * image. Its own restore copies every byte into the heap; this one hands Pyodide the header alone
- * (parsed and checked there: magic number, build id) and copies the image sparsely, growing the
- * heap first when the image is larger than the module's initial memory.
+ * Pyodide's own restore copies every byte of the snapshot into the heap; this one hands it the
+ * header alone (parsed and checked there: magic number, build id) and copies the image sparsely,
+ * growing the heap first when the image is larger than the module's initial memory.
  */
 function sparseRestore(module: EmscriptenModule) {
   const restore = module.API.restoreSnapshot.bind(module.API);
   return (snapshot: Uint8Array): unknown => {
-    const imageOffset = new DataView(snapshot.buffer, snapshot.byteOffset, 8).getUint32(4, true);
+    const imageOffset = snapshotImageOffset(snapshot);
     if (imageOffset < 8 || imageOffset > snapshot.length) throw new Error('the interpreter snapshot is malformed');
     // A private copy: the snapshot may live in shared memory, which TextDecoder refuses.
     const config = restore(snapshot.slice(0, imageOffset));

@@ -544,6 +544,7 @@ export class Engine implements Executor {
           record.unref();
           running.timers.push(record);
         }
+        // A worker without a pristine interpreter boots one first, before the function's timeout starts.
         if (!lane.warm.has(key) && !lane.pristineReady) await lane.exec({ kind: 'warm' });
         if (running.stopReason) {
           end = this.#cancelledEnd('the execution was cancelled');

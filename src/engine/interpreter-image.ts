@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRuntimePython } from '../../runtime/runtime-files.js';
+import { snapshotImageOffset } from '../../runtime/snapshot-header.js';
 
 /** What workers restore interpreters from; see `WorkerData.image`. */
 export interface InterpreterImage {
@@ -42,7 +43,7 @@ export async function snapshotKey(): Promise<string> {
 /** Pyodide checks the rest (magic number, build id) when restoring; this catches a cut file early. */
 function plausible(snapshot: Uint8Array): boolean {
   if (snapshot.byteLength < 64) return false;
-  const imageOffset = new DataView(snapshot.buffer, snapshot.byteOffset, 8).getUint32(4, true);
+  const imageOffset = snapshotImageOffset(snapshot);
   return imageOffset >= 32 && imageOffset < snapshot.byteLength;
 }
 
