@@ -7,7 +7,7 @@ import type {
   StoredExecution,
   StoredFunction,
 } from '../store/store.js';
-import { NOT_STARTED, type CancelOutcome, type Executor, type ExecutorStatus } from './executor.js';
+import { NOT_STARTED, type CancelOutcome, type EndFacts, type EndListener, type Executor, type ExecutorStatus } from './executor.js';
 import { compilePyodide, loadOrMakeImage, type ImageSource, type InterpreterImage } from './interpreter-image.js';
 import { Lane, TaskAbortedError } from './lane.js';
 import type { FunctionSource, RunResult, RunTask, SnapshotResult, ValidateResult } from './protocol.js';
@@ -55,6 +55,8 @@ interface Running {
   stopReason: 'timeout' | 'cancelled' | undefined;
   timers: NodeJS.Timeout[];
   timeoutSeconds: number;
+  /** Its function was loaded into a pristine interpreter for it. */
+  coldStart: boolean;
 }
 
 /** File name shown in tracebacks: `hello.py` for a function named `hello` or `hello.py`. */
@@ -101,6 +103,7 @@ export class Engine implements Executor {
   readonly #versions = new Map<string, number>();
   #warm = false;
   #coldStarts = 0;
+  readonly #endListeners = new Set<EndListener>();
   #recordingEnds = 0;
   #warming: Promise<void> = Promise.resolve();
   #closing = false;
@@ -221,6 +224,7 @@ export class Engine implements Executor {
       pristine: this.#lanes.filter((lane) => lane.pristineReady).length,
       warmFunctions: this.#lanes.reduce((sum, lane) => sum + lane.warm.size, 0),
       coldStarts: this.#coldStarts,
+      workerRestarts: [...this.#lanes, ...(this.#validatorLane ? [this.#validatorLane] : [])].reduce((sum, lane) => sum + lane.restarts, 0),
       image: this.#image,
     };
   }
@@ -328,6 +332,11 @@ export class Engine implements Executor {
       for (const key of keys) lane.retired.add(key);
       if (!lane.busy) void this.#sendRetire(lane);
     }
+  }
+
+  onEnd(listener: EndListener): () => void {
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
   }
 
   /**
@@ -515,6 +524,7 @@ export class Engine implements Executor {
       stopReason: undefined,
       timers: [],
       timeoutSeconds: 0,
+      coldStart: false,
     };
     this.#running.set(item.id, running);
     clearTimeout(item.recordTimer);
@@ -564,9 +574,11 @@ export class Engine implements Executor {
           lane.retired.clear();
           const cold = !lane.warm.has(key);
           if (cold) this.#coldStarts++;
+          running.coldStart = cold;
           let result = await lane.exec<RunResult>(task(cold), running.controller.signal);
           if (result.outcome === 'not-loaded') {
             this.#coldStarts++;
+            running.coldStart = true;
             result = await lane.exec<RunResult>(task(true), running.controller.signal);
           }
           end = this.#endFromResult(result, running);
@@ -583,7 +595,7 @@ export class Engine implements Executor {
     // Counted as running until its end is recorded, so an idle status means every record is final.
     this.#recordingEnds++;
     try {
-      await this.#finish(item, { version, started }, end);
+      await this.#finish(item, { version, started }, end, true, { coldStart: running.coldStart });
     } finally {
       this.#recordingEnds--;
     }
@@ -670,6 +682,7 @@ export class Engine implements Executor {
     run: { version: number | null; started: string | null } | null,
     end: ExecutionEnd,
     write = true,
+    facts: EndFacts = { coldStart: false },
   ): Promise<void> {
     if (write && !this.#closing) {
       try {
@@ -684,7 +697,7 @@ export class Engine implements Executor {
         // The store is closing under us; the next start marks this execution ServerRestarted.
       }
     }
-    item.done?.({
+    const record: StoredExecution = {
       seq: 0,
       id: item.id,
       namespace: item.namespace,
@@ -702,7 +715,15 @@ export class Engine implements Executor {
       started: run?.started ?? null,
       finished: end.finished,
       durationMs: end.durationMs,
-    });
+    };
+    item.done?.(record);
+    for (const listener of this.#endListeners) {
+      try {
+        listener(record, facts);
+      } catch {
+        // A listener's failure is its own; the run has ended either way.
+      }
+    }
     const waiters = this.#waiters.get(item.id);
     if (waiters) for (const wake of [...waiters]) wake();
   }

@@ -31,9 +31,20 @@ export interface ExecutorStatus {
   warmFunctions: number;
   /** Runs since start that had to load their function into a pristine interpreter. */
   coldStarts: number;
+  /** Worker threads replaced since start, after a hard stop or a fatal interpreter error. */
+  workerRestarts: number;
   /** Where interpreters come from: a snapshot read from the cache, one made at this start, none (each boots from nothing), or not known yet. */
   image: ImageSource | 'pending';
 }
+
+/** What is known of an ended execution beyond its record. */
+export interface EndFacts {
+  /** Its function had to be loaded into a pristine interpreter for it. */
+  coldStart: boolean;
+}
+
+/** Told of every execution that ends, once its final record is written. Must not throw. */
+export type EndListener = (record: StoredExecution, facts: EndFacts) => void;
 
 /**
  * What the HTTP API asks of the engine. The API never sees threads or interpreters; tests can
@@ -59,5 +70,7 @@ export interface Executor {
   waitForEnd(id: string, ms: number): Promise<void>;
   /** A function changed (new version) or was deleted: its old interpreters must never run again. */
   retire(previous: StoredFunction, cancelledIds?: readonly string[]): void;
+  /** Adds a listener of ended executions; returns what removes it. */
+  onEnd(listener: EndListener): () => void;
   close(): Promise<void>;
 }

@@ -37,6 +37,8 @@ export class Lane {
   replacing = false;
   /** When the lane last finished a task, for least-recently-used choices. */
   lastUsed = 0;
+  /** Times its thread was ended (a hard stop) or died, and replaced. */
+  restarts = 0;
 
   /**
    * `image`: what the worker restores interpreters from (null: it boots them from nothing).
@@ -102,6 +104,7 @@ export class Lane {
   }
 
   #reset(): void {
+    this.restarts++;
     Atomics.store(this.#interrupt, 0, 0);
     this.warm.clear();
     this.retired.clear();
