@@ -78,7 +78,39 @@ export interface Config {
    * @example FAASPOT_SECRET_KEY=$(openssl rand -base64 32)
    */
   readonly secretKey: Buffer | undefined;
+  /**
+   * Least severe server log line written: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, or
+   * `silent` for none. `FAASPOT_LOG_LEVEL`, default `info` (a line per request and per ended execution).
+   *
+   * @example FAASPOT_LOG_LEVEL=warn
+   */
+  readonly logLevel: LogLevel;
+  /**
+   * How server log lines are written to stdout: `json` (one JSON object a line), `pretty` (coloured
+   * text for a person), or `auto`: pretty when stdout is a terminal, else JSON. `FAASPOT_LOG_FORMAT`,
+   * default `auto`.
+   */
+  readonly logFormat: LogFormat;
+  /**
+   * Port of the metrics listener, which serves `GET /metrics` (Prometheus text format) and nothing
+   * else; undefined: no metrics listener. 0 picks a free one. `FAASPOT_METRICS_PORT`, default unset.
+   *
+   * @example FAASPOT_METRICS_PORT=9464
+   */
+  readonly metricsPort: number | undefined;
+  /**
+   * Address of the metrics listener. It asks for no token: keep it on loopback or a private network.
+   * `FAASPOT_METRICS_HOST`, default 127.0.0.1.
+   */
+  readonly metricsHost: string;
 }
+
+/** Server log levels, most severe first; `silent` writes nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Raised for a setting that cannot be used; the message names the variable and what it expects. */
 export class ConfigError extends Error {
@@ -145,6 +177,23 @@ function readSecretKey(env: NodeJS.ProcessEnv, key: string): Buffer | undefined 
   return parsed;
 }
 
+/** A TCP port, or undefined when unset or `off`. */
+function readOptionalPort(env: NodeJS.ProcessEnv, key: string): number | undefined {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '' || raw.trim().toLowerCase() === 'off') return undefined;
+  return readInteger(env, key, 0, 0, 65535);
+}
+
+/** One of `choices`, in any case; `fallback` when unset. */
+function readChoice<T extends string>(env: NodeJS.ProcessEnv, key: string, choices: readonly T[], fallback: T): T {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  const choice = choices.find((c) => c === value);
+  if (choice === undefined) throw new ConfigError(`${key} must be one of ${choices.join(', ')}; got ${JSON.stringify(raw)}`);
+  return choice;
+}
+
 /** A duration in whole seconds: a number with s, m, h or d (bare: seconds); `0` or `off` is 0. */
 function readDuration(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
   const raw = env[key];
@@ -201,10 +250,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     blockingWaitSeconds: readNumber(env, 'FAASPOT_BLOCKING_WAIT', 30, 0, 86_400),
     shutdownGraceSeconds: readNumber(env, 'FAASPOT_SHUTDOWN_GRACE', 30, 0, 86_400),
     secretKey: readSecretKey(env, 'FAASPOT_SECRET_KEY'),
+    logLevel: readChoice(env, 'FAASPOT_LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: readChoice(env, 'FAASPOT_LOG_FORMAT', LOG_FORMATS, 'auto'),
+    metricsPort: readOptionalPort(env, 'FAASPOT_METRICS_PORT'),
+    metricsHost: env.FAASPOT_METRICS_HOST?.trim() || '127.0.0.1',
     ...overrides,
   };
   if (config.defaultMemoryMib > config.maxMemoryMib) {
     throw new ConfigError('FAASPOT_DEFAULT_MEMORY must not exceed FAASPOT_MAX_MEMORY');
+  }
+  if (config.metricsPort !== undefined && config.metricsPort !== 0 && config.metricsPort === config.port) {
+    throw new ConfigError('FAASPOT_METRICS_PORT must differ from FAASPOT_PORT: the metrics listener is a listener of its own');
   }
   if (config.defaultTimeoutSeconds > config.maxTimeoutSeconds) {
     throw new ConfigError('FAASPOT_DEFAULT_TIMEOUT must not exceed FAASPOT_MAX_TIMEOUT');

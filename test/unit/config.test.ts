@@ -67,4 +67,29 @@ describe('loadConfig', () => {
       );
     }
   });
+
+  test('FAASPOT_LOG_LEVEL and FAASPOT_LOG_FORMAT take their words in any case; the defaults are info and auto', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.logLevel, 'info');
+    assert.equal(defaults.logFormat, 'auto');
+    const set = loadConfig({ FAASPOT_LOG_LEVEL: ' WARN ', FAASPOT_LOG_FORMAT: 'json' });
+    assert.equal(set.logLevel, 'warn');
+    assert.equal(set.logFormat, 'json');
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) assert.equal(loadConfig({ FAASPOT_LOG_LEVEL: level }).logLevel, level);
+    assert.throws(() => loadConfig({ FAASPOT_LOG_LEVEL: 'verbose' }), (e: unknown) => e instanceof ConfigError && /FAASPOT_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/.test(e.message));
+    assert.throws(() => loadConfig({ FAASPOT_LOG_FORMAT: 'text' }), /FAASPOT_LOG_FORMAT must be one of auto, json, pretty/);
+  });
+
+  test('the metrics listener is off unless FAASPOT_METRICS_PORT is set, listens on loopback by default, and needs a port of its own', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.metricsPort, undefined);
+    assert.equal(defaults.metricsHost, '127.0.0.1');
+    assert.equal(loadConfig({ FAASPOT_METRICS_PORT: 'off' }).metricsPort, undefined);
+    const set = loadConfig({ FAASPOT_METRICS_PORT: '9464', FAASPOT_METRICS_HOST: '0.0.0.0' });
+    assert.equal(set.metricsPort, 9464);
+    assert.equal(set.metricsHost, '0.0.0.0');
+    assert.equal(loadConfig({ FAASPOT_PORT: '0', FAASPOT_METRICS_PORT: '0' }).metricsPort, 0, 'both may pick a free port');
+    assert.throws(() => loadConfig({ FAASPOT_METRICS_PORT: '70000' }), /FAASPOT_METRICS_PORT must be an integer from 0 to 65535/);
+    assert.throws(() => loadConfig({ FAASPOT_METRICS_PORT: '8080' }), /FAASPOT_METRICS_PORT must differ from FAASPOT_PORT/);
+  });
 });
