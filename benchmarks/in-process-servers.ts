@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import Koa from 'koa';
+import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 import type { BenchContext } from './bench-context.js';
@@ -44,7 +46,10 @@ export function inProcessServers(context: BenchContext): Promise<InProcessServer
 
     const dataDir = context.cleanup.tempDir('faaspot-bench-');
     const config = loadConfig(process.env, { port: 0, dataDir, adminToken: context.adminToken, workers: context.options.workers });
-    const server = await startServer(config);
+    // The server logs as it would in production (a JSON line per request and per run, written
+    // synchronously), into a file of the data directory rather than into the table.
+    const logDestination = pino.destination({ dest: join(dataDir, 'server.log'), sync: true });
+    const server = await startServer(config, { logDestination });
     context.cleanup.defer(() => server.close());
     await server.engine.whenWarm();
     const faaspot = new FaaspotApi(context.client, server.url, context.adminToken);

@@ -5,8 +5,8 @@ import { vmRssBytes } from './vm-rss.js';
 
 /** What `npm start` runs, as built by `npm run build` (which `npm run bench` does first). */
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
-/** serve.ts prints this line once the server listens; with FAASPOT_PORT=0 it carries the chosen port. */
-const LISTENING = /^faaspot: listening on (http:\/\/\S+)/m;
+/** serve.ts logs this once the server listens (a JSON line, or text); with FAASPOT_PORT=0 it carries the chosen port. */
+const LISTENING = /listening on (http:\/\/[^"\s]+)/;
 /** Listening comes before the interpreters boot, so even a slow machine gets there well within this. */
 const LISTEN_TIMEOUT_MS = 60_000;
 /** A stopped server closes its workers and database; past this it is killed. */

@@ -1,16 +1,33 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
 import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-token.js';
 import { openSealedStore } from './auth/sealed-store.js';
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
 import { CachedStore } from './store/cached-store.js';
 import { RetentionSchedule } from './store/retention-schedule.js';
+import { logExecutionEnds } from './telemetry/execution-log.js';
+import { createLogger, type DestinationStream, type Logger } from './telemetry/logger.js';
+import { Metrics } from './telemetry/metrics.js';
+
+/** How to start a server beyond its {@link Config}. */
+export interface ServerOptions {
+  /**
+   * Where log lines go instead of stdout, one `write` per line (JSON unless `FAASPOT_LOG_FORMAT` is
+   * `pretty`); tests keep them to read.
+   */
+  logDestination?: DestinationStream;
+}
 
 /** A started server: its address, the admin token if one was generated now, and how to stop it. */
 export interface RunningServer {
   url: string;
+  /** The address of `GET /metrics` (`http://127.0.0.1:9464/metrics`); undefined without `FAASPOT_METRICS_PORT`. */
+  metricsUrl: string | undefined;
   adminToken: AdminTokenBootstrap;
+  /** The server's log, for the process around it to log its own lines. */
+  logger: Logger;
   engine: Engine;
   /** Deletes old execution records; undefined when retention is off. */
   retention: RetentionSchedule | undefined;
@@ -29,38 +46,53 @@ export interface RunningServer {
 const ANSWERS_GRACE_MS = 2000;
 
 /** Store, then engine, then HTTP: the embedded deployment in one call. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, destination: options.logDestination });
   const store = new CachedStore(await openSealedStore(config));
   const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
   const engine = await Engine.start(config, store);
+  const metrics = new Metrics(engine);
+  engine.onEnd(metrics.executionEnded);
+  engine.onEnd(logExecutionEnds(logger));
   const retention =
     config.retentionSeconds > 0
       ? new RetentionSchedule(store, {
           maxAgeMs: config.retentionSeconds * 1000,
-          onError: (error) => console.error('faaspot: deleting old execution records failed:', error),
+          onError: (error) => logger.error({ err: error }, 'deleting old execution records failed'),
         })
       : undefined;
   retention?.start();
   // Imported once the workers are booting: loading the HTTP stack overlaps with their start.
-  const { createApp } = await import('./api/app.js');
-  const app = createApp({ config, store, executor: engine });
-  app.on('error', (error: unknown) => {
-    console.error('faaspot: request failed:', error);
+  const [{ createApp }, { createMetricsApp }] = await Promise.all([import('./api/app.js'), import('./api/metrics-app.js')]);
+  const app = createApp({ config, store, executor: engine, logger, metrics });
+  app.on('error', (error: unknown, ctx?: { state?: { requestId?: string } }) => {
+    logger.error({ err: error, request_id: ctx?.state?.requestId }, 'request failed');
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server | undefined;
+  let metricsServer: Server | undefined;
+  try {
+    server = await listen(app, config.port, config.host);
+    if (config.metricsPort !== undefined) {
+      const metricsApp = createMetricsApp(metrics);
+      metricsApp.on('error', (error: unknown) => logger.error({ err: error }, 'metrics request failed'));
+      metricsServer = await listen(metricsApp, config.metricsPort, config.metricsHost);
+    }
+  } catch (error) {
+    // A port in use: what was opened is closed again, and the caller hears why.
+    await Promise.allSettled([closeServer(server), retention?.stop(), engine.close()]);
+    await store.close();
+    throw error;
+  }
   // Blocking runs and ?wait= hold requests open for as long as a function's timeout.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   const answers = answersInFlight(server);
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let stopping: Promise<number> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: urlOf(server, config.host),
+    metricsUrl: metricsServer && `${urlOf(metricsServer, config.metricsHost)}/metrics`,
     adminToken,
+    logger,
     engine,
     retention,
     shutdown(graceMs = config.shutdownGraceSeconds * 1000) {
@@ -74,6 +106,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         await answers.settled(ANSWERS_GRACE_MS);
         server.closeAllConnections();
         await closed;
+        await closeServer(metricsServer);
         await store.close();
         return unfinished;
       })();
@@ -90,6 +123,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await closeServer(metricsServer);
         await retention?.stop();
         await engine.close();
         await store.close();
@@ -98,6 +132,27 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await stopping;
     },
   };
+}
+
+function listen(app: Koa, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Stops listening and cuts the connections left. */
+function closeServer(server: Server | undefined): Promise<void> {
+  if (!server?.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function urlOf(server: Server, host: string): string {
+  const { port } = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Counts requests whose answer is not yet written, so a stop can let them finish. */

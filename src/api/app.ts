@@ -6,6 +6,7 @@ import { authenticate } from './middleware/authenticate.js';
 import { decodableUrl } from './middleware/decodable-url.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { normalizePath } from './middleware/normalize-path.js';
+import { requestLog } from './middleware/request-log.js';
 import { unmatchedRoute } from './middleware/unmatched-route.js';
 import { openApiDocument } from './openapi.js';
 import { executionRoutes } from './routes/executions.js';
@@ -14,9 +15,9 @@ import { runRoutes } from './routes/runs.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 /**
- * The HTTP API as a Koa application: one error handler, URL checks and path normalisation, then the
- * public routes, then authentication in front of everything under /v1; what no route takes is a 404
- * or a 405.
+ * The HTTP API as a Koa application: the request id and log line, one error handler, URL checks and
+ * path normalisation, then the public routes, then authentication in front of everything under /v1;
+ * what no route takes is a 404 or a 405.
  */
 export function createApp(deps: ApiDeps): Koa<ApiState> {
   const app = new Koa<ApiState>();
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
     v1.use(routes.routes());
   }
 
+  app.use(requestLog(deps));
   app.use(errorHandler());
   app.use(decodableUrl());
   app.use(normalizePath());

@@ -1,6 +1,8 @@
 import type { Config } from '../config.js';
 import type { Executor } from '../engine/executor.js';
 import type { Store } from '../store/store.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { HttpMetrics } from '../telemetry/metrics.js';
 import type { Caller } from './middleware/authenticate.js';
 
 /** What the routes are built from: interfaces only, so a test can swap any of them. */
@@ -8,8 +10,15 @@ export interface ApiDeps {
   config: Config;
   store: Store;
   executor: Executor;
+  /** The server's log: a line per request. */
+  logger: Logger;
+  /** Counts requests by route and status. */
+  metrics: HttpMetrics;
 }
 
 export interface ApiState {
+  /** Set by authentication, on /v1 routes. */
   caller: Caller;
+  /** The request's id, also in the `X-Request-Id` answer header. */
+  requestId: string;
 }

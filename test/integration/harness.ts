@@ -10,6 +10,11 @@ export interface TestServer {
   url: string;
   dataDir: string;
   server: RunningServer;
+  /**
+   * The server's log so far, each line parsed as JSON (a line that does not parse fails the test).
+   * Test servers log here, never to the test's own output.
+   */
+  logs(): Record<string, any>[];
   /** Sends a request with the admin token (or `token`), JSON-encoding a non-string body. */
   call(method: string, path: string, body?: unknown, token?: string | null, headers?: Record<string, string>): Promise<Reply>;
   /** Creates a function and fails the test if the server refuses. */
@@ -31,7 +36,8 @@ export const SNAPSHOT_DIR = join(tmpdir(), 'faaspot-test-snapshots');
 export async function startTestServer(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'faaspot-test-'));
   const config = loadConfig({}, { port: 0, dataDir: dir, snapshotDir: SNAPSHOT_DIR, adminToken: ADMIN_TOKEN, workers: 2, ...overrides });
-  const server = await startServer(config);
+  const lines: string[] = [];
+  const server = await startServer(config, { logDestination: { write: (line: string) => void lines.push(line) } });
   await server.engine.whenWarm();
   const call: TestServer['call'] = async (method, path, body, token = ADMIN_TOKEN, headers = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
@@ -54,6 +60,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, dataDir?:
     url: server.url,
     dataDir: dir,
     server,
+    logs: () => lines.map((line) => JSON.parse(line) as Record<string, any>),
     call,
     async create(name, code, extra = {}, token = ADMIN_TOKEN) {
       const reply = await call('PUT', '/v1/functions/', { name, code, ...extra }, token);

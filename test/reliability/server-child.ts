@@ -4,8 +4,8 @@ import { SNAPSHOT_DIR } from '../integration/harness.js';
 
 /** What `npm start` runs, as compiled by `npm run build`. */
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-/** serve.ts prints this once it listens; with FAASPOT_PORT=0 it carries the chosen port. */
-const LISTENING = /^faaspot: listening on (http:\/\/\S+)/m;
+/** serve.ts logs this once it listens (a JSON line, or text); with FAASPOT_PORT=0 it carries the chosen port. */
+const LISTENING = /listening on (http:\/\/[^"\s]+)/;
 const LISTEN_TIMEOUT_MS = 60_000;
 
 /** Children still running, killed if the test process exits without stopping them. */

@@ -135,7 +135,7 @@ function startProcess(dataDir: string): Promise<ServerProcess> {
     const collect = (chunk: string) => {
       output += chunk;
       for (const check of [...watchers]) check();
-      const listening = /listening on (http:\/\/\S+)/.exec(output);
+      const listening = /listening on (http:\/\/[^"\s]+)/.exec(output);
       if (listening?.[1]) resolve({ url: listening[1], exited, printed, kill: (signal) => child.kill(signal) });
     };
     child.stdout.setEncoding('utf8').on('data', collect);
@@ -168,7 +168,7 @@ describe('the server process', () => {
       assert.equal(signal, null, output);
       assert.equal(code, 0, output);
       assert.match(output, /SIGTERM received, stopping: new runs are refused, 1 running may take up to 30 s to finish/);
-      assert.match(output, /faaspot: stopped/);
+      assert.match(output, /"msg":"stopped"/);
 
       const db = new Database(join(dataDir, 'faaspot.db'), { readonly: true });
       try {
@@ -191,7 +191,7 @@ describe('the server process', () => {
       server.kill('SIGINT');
       const { code, output } = await server.exited;
       assert.equal(code, 0, output);
-      assert.match(output, /SIGINT received, stopping[\s\S]*faaspot: stopped/);
+      assert.match(output, /SIGINT received, stopping[\s\S]*"msg":"stopped"/);
     } finally {
       removeDataDir(dataDir);
     }

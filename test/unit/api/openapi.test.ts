@@ -2,20 +2,28 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type Router from '@koa/router';
+import type Koa from 'koa';
+import { createMetricsApp } from '../../../src/api/metrics-app.js';
 import { createApp } from '../../../src/api/app.js';
 import { openApiDocument } from '../../../src/api/openapi.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Executor } from '../../../src/engine/executor.js';
 import { errorCodes, type ErrorCode } from '../../../src/errors.js';
 import type { Store } from '../../../src/store/store.js';
+import { createLogger } from '../../../src/telemetry/logger.js';
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 const config = loadConfig({}, { port: 0 });
 const doc = openApiDocument(config) as any;
 
 /** Building the routers touches neither the store nor the executor, so empty stand-ins do. */
-function registeredRoutes(): string[] {
-  const app = createApp({ config, store: {} as Store, executor: {} as Executor });
+function apiApp(): Koa {
+  const logger = createLogger({ level: 'silent', format: 'json', destination: { write() {} } });
+  return createApp({ config, store: {} as Store, executor: {} as Executor, logger, metrics: { requestEnded() {} } });
+}
+
+/** The routes an application's routers register, as `METHOD /openapi/{path}`. */
+function registeredRoutes(app: Koa = apiApp()): string[] {
   const routes = new Set<string>();
   // `router.routes()` is a middleware that carries its router; app.use() keeps it as it is.
   for (const middleware of app.middleware as ReturnType<Router['routes']>[]) {
@@ -101,6 +109,15 @@ test('every route the routers register is documented, and every documented route
   const unregistered = documented.filter((route) => !registered.includes(route));
   assert.deepEqual(undocumented, [], 'registered routes missing from src/api/openapi.ts');
   assert.deepEqual(unregistered, [], 'documented routes that no router registers');
+});
+
+test('the metrics listener is not the API: its route is served apart and left out of the document', () => {
+  // GET /metrics is served by an application of its own, on FAASPOT_METRICS_PORT; the API's routers,
+  // which the test above compares with the document, never register it.
+  const metricsRoutes = registeredRoutes(createMetricsApp({ contentType: 'text/plain', text: () => Promise.resolve('') }));
+  assert.deepEqual(metricsRoutes, ['GET /metrics']);
+  assert.ok(!registeredRoutes().includes('GET /metrics'));
+  assert.deepEqual(metricsRoutes.filter((route) => documentedRoutes().includes(route)), []);
 });
 
 test('routes without a token are the open ones in the document; all others need one', () => {
