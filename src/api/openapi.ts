@@ -1,6 +1,7 @@
 import { MIN_MEMORY_MIB, type Config } from '../config.js';
 import { errorCodes, type ErrorCode } from '../errors.js';
 import { packageVersion } from '../package-version.js';
+import { USABLE_REQUEST_ID } from './middleware/request-log.js';
 
 /** A JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1), as plain data. */
 export type JsonSchema = { readonly [keyword: string]: unknown };
@@ -17,7 +18,7 @@ export interface OpenApiDocument {
 
 type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
 type Tag = 'functions' | 'runs' | 'executions' | 'tokens' | 'service';
-type HeaderName = 'X-Execution-Id' | 'X-Next-Cursor' | 'Retry-After' | 'Allow';
+type HeaderName = 'X-Request-Id' | 'X-Execution-Id' | 'X-Next-Cursor' | 'Retry-After' | 'Allow';
 
 /** One route as the document describes it; what every route shares is added by {@link operation}. */
 interface OperationSpec {
@@ -59,6 +60,9 @@ const HEADERS_BY_CODE: Partial<Record<ErrorCode, readonly HeaderName[]>> = {
   FUNCTION_TIMEOUT: ['X-Execution-Id'],
 };
 
+/** A request id as the server keeps it. */
+const REQUEST_ID: JsonSchema = { type: 'string', pattern: USABLE_REQUEST_ID.source };
+
 /** Codes whose body always carries the execution record in `execution`. */
 const CODES_WITH_EXECUTION: ReadonlySet<ErrorCode> = new Set(['FUNCTION_FAILED', 'FUNCTION_TIMEOUT', 'EXECUTION_ENDED']);
 
@@ -97,6 +101,10 @@ export function openApiDocument(config: Config): OpenApiDocument {
         '',
         'Functions and executions belong to the namespace of the token that created them; those of',
         'another namespace are a 404, never a 403.',
+        '',
+        'Every answer carries `X-Request-Id`: the request\'s own when it is 1 to 128 visible ASCII characters,',
+        'else a new id; the server\'s log line of the request carries the same id. Metrics (`GET /metrics`, the',
+        'Prometheus text format) are served on a listener of their own (`FAASPOT_METRICS_PORT`), not by this API.',
       ].join('\n'),
     },
     tags: [
@@ -390,7 +398,7 @@ function operation(spec: OperationSpec): Record<string, unknown> {
     summary: spec.summary,
     ...(spec.description !== undefined && { description: spec.description }),
     ...(spec.open && { security: [] }),
-    ...(spec.parameters && { parameters: spec.parameters }),
+    parameters: [...(spec.parameters ?? []), parameter('RequestId')],
     ...(spec.body && {
       requestBody: {
         description: spec.body.description,
@@ -401,7 +409,7 @@ function operation(spec: OperationSpec): Record<string, unknown> {
     responses: {
       200: {
         description: spec.ok.description,
-        ...(spec.ok.headers && { headers: headerRefs(spec.ok.headers) }),
+        headers: headerRefs(['X-Request-Id', ...(spec.ok.headers ?? [])]),
         content: { 'application/json': { schema: spec.ok.schema } },
       },
       ...errorResponses(errors),
@@ -426,11 +434,11 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
 }
 
 function errorResponse(codes: readonly ErrorCode[]): Record<string, unknown> {
-  const headerNames = [...new Set(codes.flatMap((code) => HEADERS_BY_CODE[code] ?? []))];
+  const headerNames: HeaderName[] = ['X-Request-Id', ...new Set(codes.flatMap((code) => HEADERS_BY_CODE[code] ?? []))];
   const withExecution = codes.every((code) => CODES_WITH_EXECUTION.has(code));
   return {
     description: codes.map((code) => `\`${code}\`: ${errorCodes[code].message}`).join('\n\n'),
-    ...(headerNames.length > 0 && { headers: headerRefs(headerNames) }),
+    headers: headerRefs(headerNames),
     content: {
       'application/json': {
         schema: {
@@ -456,6 +464,11 @@ function headerRefs(names: readonly HeaderName[]): Record<string, JsonSchema> {
 
 function headers(): Record<HeaderName, unknown> {
   return {
+    'X-Request-Id': {
+      description: "The request's id, as in the server's log: the `X-Request-Id` sent, if usable, else a new one.",
+      required: true,
+      schema: REQUEST_ID,
+    },
     'X-Execution-Id': {
       description: 'The id of the execution of a blocking run, on success and on failure.',
       required: true,
@@ -479,6 +492,14 @@ function headers(): Record<HeaderName, unknown> {
 
 function parameters(): Record<string, JsonSchema> {
   return {
+    RequestId: {
+      name: 'X-Request-Id',
+      in: 'header',
+      description:
+        "An id for the request, echoed in the answer and written in the server's log line of the request. " +
+        'One that is longer than 128 characters or has anything but visible ASCII characters is replaced by a new id.',
+      schema: REQUEST_ID,
+    },
     FunctionName: { name: 'name', in: 'path', required: true, description: 'The function name.', schema: schema('FunctionName') },
     ExecutionId: {
       name: 'id',
