@@ -14,7 +14,7 @@ export interface TestServer {
    * The server's log so far, each line parsed as JSON (a line that does not parse fails the test).
    * Test servers log here, never to the test's own output.
    */
-  logs(): Record<string, any>[];
+  logs(): Record<string, unknown>[];
   /** Sends a request with the admin token (or `token`), JSON-encoding a non-string body. */
   call(method: string, path: string, body?: unknown, token?: string | null, headers?: Record<string, string>): Promise<Reply>;
   /** Creates a function and fails the test if the server refuses. */
@@ -60,7 +60,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, dataDir?:
     url: server.url,
     dataDir: dir,
     server,
-    logs: () => lines.map((line) => JSON.parse(line) as Record<string, any>),
+    logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     call,
     async create(name, code, extra = {}, token = ADMIN_TOKEN) {
       const reply = await call('PUT', '/v1/functions/', { name, code, ...extra }, token);

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { send } from '../reliability/raw-http.js';
+import { namespaceToken } from '../reliability/executions.js';
+import { ADMIN_TOKEN, removeDataDir, startTestServer, type Reply, type TestServer } from './harness.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HELLO = 'def main(args, context):\n    return "hello " + args.get("name", "world")\n';
+const BOOM = 'def main(args, context):\n    raise ValueError("no")\n';
+
+describe('the server log', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({ workers: 1 });
+    await s.create('hello', HELLO);
+    await s.create('boom', BOOM);
+  });
+  after(async () => {
+    await s.stop();
+    removeDataDir(s.dataDir);
+  });
+
+  /** The log lines of one request, found by the id in its answer. */
+  function requestLines(reply: Reply): Record<string, unknown>[] {
+    const id = reply.headers.get('x-request-id');
+    assert.ok(id, 'the answer carries X-Request-Id');
+    return s.logs().filter((line) => line.msg === 'request' && line.request_id === id);
+  }
+
+  test('every request is one JSON line with its request id, which the answer carries in X-Request-Id', async () => {
+    const listed = await s.call('GET', '/v1/functions/');
+    const missing = await s.call('GET', '/v1/functions/nobody');
+    const anonymous = await s.call('GET', '/v1/functions/hello', undefined, null);
+    const unrouted = await s.call('GET', '/v1/no/such/route?secret=query-text');
+    const health = await s.call('GET', '/healthz', undefined, null);
+    const ids = [listed, missing, anonymous, unrouted, health].map((reply) => reply.headers.get('x-request-id'));
+    for (const id of ids) assert.match(id ?? '', UUID, 'a new id for a request that brings none');
+    assert.equal(new Set(ids).size, ids.length, 'each request its own id');
+
+    const [line] = requestLines(listed);
+    assert.equal(requestLines(listed).length, 1);
+    assert.equal(line?.level, 'info');
+    assert.equal(typeof line?.time, 'number');
+    assert.deepEqual(
+      { method: line?.method, route: line?.route, path: line?.path, status: line?.status, namespace: line?.namespace },
+      { method: 'GET', route: '/v1/functions', path: '/v1/functions', status: 200, namespace: 'default' },
+    );
+    assert.equal(typeof line?.duration_ms, 'number');
+    assert.deepEqual(
+      requestLines(missing).map((l) => [l.route, l.status, l.code]),
+      [['/v1/functions/:name', 404, 'FUNCTION_NOT_FOUND']],
+    );
+    assert.deepEqual(
+      requestLines(anonymous).map((l) => [l.route, l.status, l.code, l.namespace]),
+      [['/v1/functions/:name', 401, 'UNAUTHENTICATED', undefined]],
+    );
+    assert.deepEqual(
+      requestLines(unrouted).map((l) => [l.route, l.path, l.status, l.code]),
+      [['unmatched', '/v1/no/such/route', 404, 'NOT_FOUND']],
+      'the path without its query string',
+    );
+    assert.deepEqual(requestLines(health).map((l) => [l.route, l.status]), [['/healthz', 200]]);
+    assert.ok(!JSON.stringify(s.logs()).includes('query-text'), 'query strings (a run\'s arguments) are not logged');
+  });
+
+  test('an incoming X-Request-Id is kept and echoed; one that is too long or has spaces, control or non-ASCII characters is replaced', async () => {
+    for (const id of ['req-42', 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1', 'x'.repeat(128)]) {
+      const reply = await s.call('GET', '/v1/functions/hello', undefined, undefined, { 'x-request-id': id });
+      assert.equal(reply.headers.get('x-request-id'), id);
+      assert.equal(requestLines(reply).length, 1);
+    }
+    const unusable = ['x'.repeat(129), 'two words', 'tab\there', 'caf\u00e9', ''];
+    for (const id of unusable) {
+      const outcome = await send(s.url, { method: 'GET', path: '/healthz', headers: { 'x-request-id': id } });
+      assert.equal(outcome.kind, 'response');
+      if (outcome.kind !== 'response') continue;
+      assert.equal(outcome.status, 200);
+      const echoed = outcome.headers['x-request-id'];
+      assert.match(String(echoed), UUID, `${JSON.stringify(id)} is replaced by a new id`);
+      assert.equal(s.logs().filter((line) => line.request_id === echoed).length, 1);
+    }
+    for (const line of s.logs()) {
+      assert.ok(!unusable.slice(0, 4).includes(line.request_id as string), 'an unusable id never reaches the log');
+    }
+  });
+
+  test('each ended execution is one line with its id, function, status and duration; the request line of a blocking run names it', async () => {
+    const ran = await s.call('GET', '/v1/sync/functions/hello/rpc?name=log', undefined, undefined, { 'x-request-id': 'blocking-run-1' });
+    assert.equal(ran.json, 'hello log');
+    const executionId = ran.headers.get('x-execution-id');
+    const ends = s.logs().filter((line) => line.msg === 'execution ended' && line.execution_id === executionId);
+    assert.equal(ends.length, 1);
+    const [end] = ends;
+    assert.deepEqual(
+      { namespace: end?.namespace, function: end?.function, function_version: end?.function_version, status: end?.status, blocking: end?.blocking },
+      { namespace: 'default', function: 'hello', function_version: 1, status: 'completed', blocking: true },
+    );
+    assert.equal(end?.error_type, undefined);
+    assert.equal(typeof end?.duration_ms, 'number');
+    assert.equal(typeof end?.cold_start, 'boolean');
+    assert.deepEqual(requestLines(ran).map((l) => [l.request_id, l.execution_id, l.status]), [['blocking-run-1', executionId, 200]]);
+
+    const failed = await s.call('GET', '/v1/sync/functions/boom/rpc');
+    const failedEnd = s.logs().find((line) => line.msg === 'execution ended' && line.execution_id === failed.headers.get('x-execution-id'));
+    assert.deepEqual([failedEnd?.function, failedEnd?.status, failedEnd?.error_type], ['boom', 'failed', 'ValueError']);
+    assert.ok(!JSON.stringify(s.logs()).includes('"no"'), "the error's message stays in the record");
+
+    const queued = (await s.call('POST', '/v1/functions/hello/rpc', { name: 'later' })).json as string;
+    assert.equal((await s.call('GET', `/v1/executions/${queued}?wait=30`)).json.status, 'completed');
+    const queuedEnd = s.logs().find((line) => line.msg === 'execution ended' && line.execution_id === queued);
+    assert.deepEqual([queuedEnd?.function, queuedEnd?.status, queuedEnd?.blocking], ['hello', 'completed', false]);
+  });
+
+  test('what a function prints stays in its record and never reaches the server log', async () => {
+    await s.create('chatty', 'import sys\n\ndef main(args, context):\n    print("printed-" + "marker")\n    print("stderr-" + "marker", file=sys.stderr)\n    return 1\n');
+    const reply = await s.call('GET', '/v1/sync/functions/chatty/rpc');
+    assert.equal(reply.status, 200);
+    const recorded = (await s.call('GET', `/v1/executions/${reply.headers.get('x-execution-id')}`)).json;
+    assert.match(recorded.logs, /printed-marker/);
+    const log = JSON.stringify(s.logs());
+    assert.ok(!log.includes('printed-marker') && !log.includes('stderr-marker'));
+  });
+
+  test('no token appears in the log: neither those sent nor a new one answered', async () => {
+    const token = await namespaceToken(s, 'team-log');
+    assert.equal((await s.call('GET', '/v1/functions', undefined, token)).status, 200);
+    assert.equal((await s.call('GET', '/v1/functions', undefined, 'an-unknown-token-0123456789')).status, 401);
+    const log = JSON.stringify(s.logs());
+    for (const secret of [ADMIN_TOKEN, token, 'an-unknown-token-0123456789']) assert.ok(!log.includes(secret));
+    assert.ok(s.logs().some((line) => line.namespace === 'team-log'), 'the namespace is logged instead');
+  });
+});
+
+describe('FAASPOT_LOG_LEVEL', () => {
+  test('warn leaves out the lines of requests and of executions', async () => {
+    const s = await startTestServer({ workers: 1, logLevel: 'warn' });
+    try {
+      await s.create('hello', HELLO);
+      assert.equal((await s.call('GET', '/v1/sync/functions/hello/rpc')).status, 200);
+      assert.equal((await s.call('GET', '/v1/no/route')).status, 404);
+      assert.deepEqual(s.logs(), []);
+    } finally {
+      await s.stop();
+      removeDataDir(s.dataDir);
+    }
+  });
+});

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { cancel, NAP, namespaceToken, record, startNap, until } from '../reliability/executions.js';
+import { removeDataDir, startTestServer, type TestServer } from './harness.js';
+import { scrape, type Scrape } from './prometheus-text.js';
+
+const OK = 'def main(args, context):\n    return args\n';
+const BOOM = 'def main(args, context):\n    raise ValueError("no")\n';
+/** Raises an exception class of its own, named after its argument, or loops until its timeout. */
+const RAISER = [
+  'def main(args, context):',
+  '    if args.get("loop"):',
+  '        while True:',
+  '            pass',
+  '    raise type("Error" + args["n"], (Exception,), {})("raised")',
+  '',
+].join('\n');
+
+describe('GET /metrics', () => {
+  let s: TestServer;
+  const metrics = (): Promise<Scrape> => scrape(s.server.metricsUrl);
+  /** Scrapes until `accept` takes the scrape: for what the workers do on their own time, such as booting. */
+  const metricsUntil = (accept: (m: Scrape) => boolean, what: string): Promise<Scrape> => until(metrics, accept, what);
+
+  before(async () => {
+    s = await startTestServer({ workers: 1, metricsPort: 0, killGraceMs: 100 });
+    await s.create('ok', OK);
+    await s.create('boom', BOOM);
+    await s.create('nap', NAP, { timeout: 900 });
+  });
+  after(async () => {
+    await s.stop();
+    removeDataDir(s.dataDir);
+  });
+
+  test('is served on a listener of its own, without a token, in the Prometheus text format; the API does not serve it', async () => {
+    assert.match(s.server.metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const response = await fetch(s.server.metricsUrl ?? '');
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const text = await response.text();
+    for (const name of ['faaspot_executions_total', 'faaspot_http_requests_total', 'faaspot_cold_starts_total', 'faaspot_worker_restarts_total']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} counter$`, 'm'));
+    }
+    for (const name of ['faaspot_execution_duration_seconds', 'faaspot_execution_queue_wait_seconds']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} histogram$`, 'm'));
+    }
+    for (const name of ['faaspot_queue_depth', 'faaspot_executions_running', 'faaspot_workers', 'faaspot_interpreters_pristine', 'faaspot_interpreters_warm', 'faaspot_draining']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} gauge$`, 'm'));
+    }
+    assert.match(text, /^process_resident_memory_bytes \d+/m, "and the process's own metrics");
+    const m = await metrics();
+    assert.equal(m.value('faaspot_workers'), 1);
+    assert.equal(m.value('faaspot_draining'), 0);
+
+    const onApi = await s.call('GET', '/metrics', undefined, null);
+    assert.equal(onApi.status, 404);
+    assert.equal(onApi.json.code, 'NOT_FOUND');
+    const other = await fetch(new URL('/v1/functions', s.server.metricsUrl));
+    assert.equal(other.status, 404, 'the metrics listener serves nothing else');
+    const post = await fetch(s.server.metricsUrl ?? '', { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'HEAD, GET');
+  });
+
+  test('executions are counted by namespace, function, status and error type, with run time and queue wait, as they end', async () => {
+    const before = await metrics();
+    const completed = { namespace: 'default', function: 'ok', status: 'completed', error_type: '' };
+    assert.equal(before.value('faaspot_executions_total', completed), 0);
+
+    assert.equal((await s.call('GET', '/v1/sync/functions/ok/rpc?n=1')).status, 200);
+    assert.equal((await s.call('POST', '/v1/sync/functions/ok/rpc', { n: 2 })).status, 200);
+    assert.equal((await s.call('GET', '/v1/sync/functions/boom/rpc')).status, 502);
+    const queued = (await s.call('POST', '/v1/functions/ok/rpc', { n: 3 })).json as string;
+    assert.equal((await s.call('GET', `/v1/executions/${queued}?wait=30`)).json.status, 'completed');
+    const team = await namespaceToken(s, 'team-a');
+    await s.create('ok', OK, {}, team);
+    assert.equal((await s.call('GET', '/v1/sync/functions/ok/rpc', undefined, team)).status, 200);
+
+    const m = await metrics();
+    assert.equal(m.value('faaspot_executions_total', completed), 3);
+    assert.equal(m.value('faaspot_executions_total', { namespace: 'default', function: 'boom', status: 'failed', error_type: 'ValueError' }), 1);
+    assert.equal(m.value('faaspot_executions_total', { namespace: 'team-a', function: 'ok', status: 'completed' }), 1);
+    assert.equal(m.value('faaspot_execution_duration_seconds_count', { namespace: 'default', function: 'ok' }), 3);
+    assert.ok(m.value('faaspot_execution_duration_seconds_sum', { namespace: 'default', function: 'ok' }) > 0);
+    assert.equal(m.value('faaspot_execution_duration_seconds_bucket', { namespace: 'default', function: 'ok', le: '+Inf' }), 3);
+    const waited = (blocking: string) => m.value('faaspot_execution_queue_wait_seconds_count', { namespace: 'default', blocking }) - before.value('faaspot_execution_queue_wait_seconds_count', { namespace: 'default', blocking });
+    assert.equal(waited('true'), 3);
+    assert.equal(waited('false'), 1);
+    assert.equal(m.value('faaspot_execution_queue_wait_seconds_count', { namespace: 'team-a' }), 1);
+    // ok, boom and team-a's ok each loaded into an interpreter once; the later runs of ok found it warm.
+    assert.equal(m.value('faaspot_cold_starts_total') - before.value('faaspot_cold_starts_total'), 3);
+    assert.equal(m.value('faaspot_interpreters_warm'), 3);
+    const health = (await s.call('GET', '/healthz', undefined, null)).json;
+    assert.equal(m.value('faaspot_cold_starts_total'), health.cold_starts, 'the same count as /healthz');
+  });
+
+  test('queue depth, running executions, pristine interpreters and worker restarts are read from the engine at each scrape', async () => {
+    const before = await metricsUntil((m) => m.value('faaspot_interpreters_pristine') === 1, 'a pristine interpreter');
+    assert.equal(before.value('faaspot_queue_depth'), 0);
+    assert.equal(before.value('faaspot_executions_running'), 0);
+
+    // time.sleep ignores the interrupt: cancelling the nap ends its worker thread, which is replaced.
+    const running = await startNap(s, 600);
+    const waiting = (await s.call('POST', '/v1/functions/ok/rpc', { n: 4 })).json as string;
+    const busy = await metrics();
+    assert.equal(busy.value('faaspot_executions_running'), 1);
+    assert.equal(busy.value('faaspot_queue_depth'), 1);
+
+    await cancel(s, waiting);
+    await cancel(s, running);
+    const idle = await metricsUntil((m) => m.value('faaspot_interpreters_pristine') === 1, 'the replaced worker to boot');
+    assert.equal(idle.value('faaspot_queue_depth'), 0);
+    assert.equal(idle.value('faaspot_executions_running'), 0);
+    assert.equal(idle.value('faaspot_worker_restarts_total') - before.value('faaspot_worker_restarts_total'), 1);
+    assert.equal(idle.value('faaspot_executions_total', { function: 'ok', status: 'cancelled', error_type: 'Cancelled' }), 1);
+    assert.equal(idle.value('faaspot_executions_total', { function: 'nap', status: 'cancelled', error_type: 'Cancelled' }), 1);
+    assert.equal((await record(s, waiting)).started, null);
+    assert.equal(idle.value('faaspot_execution_duration_seconds_count', { function: 'nap' }), 0, 'a run stopped hard has no run time');
+  });
+
+  test('HTTP requests are counted by method, route template and status; paths no route takes share one series', async () => {
+    const route = { method: 'GET', route: '/v1/functions/:name', status: '404' };
+    const unmatched = { method: 'GET', route: 'unmatched', status: '404' };
+    const before = await metrics();
+    assert.equal((await s.call('GET', '/v1/functions/nobody-a')).json.code, 'FUNCTION_NOT_FOUND');
+    assert.equal((await s.call('GET', '/v1/functions/nobody-b')).json.code, 'FUNCTION_NOT_FOUND');
+    for (let i = 0; i < 20; i++) assert.equal((await s.call('GET', `/v1/random-path-${i}/x`)).status, 404);
+    assert.equal((await s.call('GET', '/v1/functions/ok', undefined, 'not-a-valid-token-at-all')).status, 401);
+    const m = await metrics();
+    assert.equal(m.value('faaspot_http_requests_total', route) - before.value('faaspot_http_requests_total', route), 2);
+    assert.equal(m.value('faaspot_http_requests_total', unmatched) - before.value('faaspot_http_requests_total', unmatched), 20);
+    assert.equal(m.value('faaspot_http_requests_total', { route: '/v1/functions/:name', status: '401' }), 1);
+    const routes = new Set(m.series('faaspot_http_requests_total').map((labels) => labels.route));
+    assert.ok(![...routes].some((r) => r?.includes('random-path') || r?.includes('nobody')), `route labels are templates: ${[...routes].join(', ')}`);
+  });
+
+  test("a function's own exception classes are named until it has ten, then counted as other; the engine's error types keep their names", async () => {
+    await s.create('raiser', RAISER, { timeout: 0.5 });
+    for (let n = 0; n < 12; n++) {
+      const reply = await s.call('GET', `/v1/sync/functions/raiser/rpc?n=${n}`);
+      assert.equal(reply.json.execution.error.type, `Error${n}`);
+    }
+    assert.equal((await s.call('GET', '/v1/sync/functions/raiser/rpc?loop=1')).json.code, 'FUNCTION_TIMEOUT');
+    const m = await metrics();
+    const types = m.series('faaspot_executions_total').filter((labels) => labels.function === 'raiser').map((labels) => labels.error_type);
+    assert.deepEqual(types.sort(), [...Array.from({ length: 10 }, (_, n) => `Error${n}`), 'Timeout', 'other'].sort());
+    assert.equal(m.value('faaspot_executions_total', { function: 'raiser', error_type: 'other' }), 2);
+    assert.equal(m.value('faaspot_executions_total', { function: 'raiser', error_type: 'Timeout' }), 1);
+  });
+});
+
+describe('the metrics listener', () => {
+  test('is off unless FAASPOT_METRICS_PORT is set', async () => {
+    const s = await startTestServer({ workers: 1 });
+    try {
+      assert.equal(s.server.metricsUrl, undefined);
+      assert.equal((await s.call('GET', '/metrics', undefined, null)).status, 404);
+    } finally {
+      await s.stop();
+      removeDataDir(s.dataDir);
+    }
+  });
+});
