@@ -52,7 +52,8 @@ Exit status: 0 on success; 1 when the server or the function fails (its error co
 printed on stderr: "fas: FUNCTION_NOT_FOUND: ..."); 2 for a command line fas cannot use.
 
 Server settings (environment): FAASPOT_PORT, FAASPOT_HOST, FAASPOT_DATA_DIR, FAASPOT_ADMIN_TOKEN,
-FAASPOT_WORKERS, FAASPOT_DEFAULT_TIMEOUT and more; see the README.
+FAASPOT_WORKERS, FAASPOT_DEFAULT_TIMEOUT, FAASPOT_LOG_LEVEL, FAASPOT_METRICS_PORT and more; see the
+README.
 `;
 
 const SERVER_HELP = `Usage: fas server
@@ -60,6 +61,11 @@ const SERVER_HELP = `Usage: fas server
 
 Starts the FaaSpot server, exactly as \`npm start\` does. 'fas server rekey' encrypts the functions'
 contexts under a new secret key; see 'fas server rekey --help'.
+
+The server logs to stdout: one JSON line per request and per ended execution, or text when stdout is
+a terminal (FAASPOT_LOG_LEVEL, FAASPOT_LOG_FORMAT). With FAASPOT_METRICS_PORT set, a second listener
+serves GET /metrics in the Prometheus text format, without a token, on FAASPOT_METRICS_HOST
+(default 127.0.0.1). Settings come from the FAASPOT_* variables; see the README.
 `;
 
 /** Flags that may stand before the command's name. */
