@@ -125,8 +125,7 @@ export class Metrics implements HttpMetrics {
   async text(): Promise<string> {
     this.#readStatus();
     const own = await this.#registry.metrics();
-    const process = processRegistry ? await processRegistry.metrics() : '';
-    return `${own}\n${process}`;
+    return processRegistry ? own + (await processRegistry.metrics()) : own;
   }
 
   #readStatus(): void {
@@ -154,6 +153,7 @@ export class Metrics implements HttpMetrics {
     const fn = record.functionName;
     this.#executions.inc({ namespace, function: fn, status: record.status, error_type: this.#errorType(namespace, fn, record.error?.type) });
     if (record.durationMs !== null) this.#duration.observe({ namespace, function: fn }, record.durationMs / 1000);
+    // A run queued by a previous process and resumed at this start has no creation time in memory.
     if (record.started !== null && record.created !== '') {
       const waited = Date.parse(record.started) - Date.parse(record.created);
       if (waited >= 0) this.#queueWait.observe({ namespace, blocking: record.blocking ? 'true' : 'false' }, waited / 1000);
