@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { AllowlistError, CallbackAllowlist } from './callbacks/callback-allowlist.js';
 
 /** The server's settings. Built once by {@link loadConfig}, frozen, and passed down explicitly. */
 export interface Config {
@@ -78,12 +79,42 @@ export interface Config {
    * @example FAASPOT_SECRET_KEY=$(openssl rand -base64 32)
    */
   readonly secretKey: Buffer | undefined;
+  /**
+   * The key that signs completion callbacks (`X-Faaspot-Signature`), at least 16 characters; its
+   * UTF-8 bytes are the HMAC key. `FAASPOT_CALLBACK_SECRET`; unset: the secret in
+   * `<data dir>/callback-secret`, generated on the first start.
+   *
+   * @example FAASPOT_CALLBACK_SECRET=$(openssl rand -hex 32)
+   */
+  readonly callbackSecret: string | undefined;
+  /**
+   * Where completion callbacks may go. `FAASPOT_CALLBACK_ALLOWLIST`: comma-separated host names
+   * (`*.example.com` for subdomains), addresses and CIDR networks, and the word `public`. Unset:
+   * public addresses only; set: only what it lists (plus public addresses if it says `public`).
+   *
+   * @example FAASPOT_CALLBACK_ALLOWLIST=public,10.20.0.0/16,hooks.internal
+   */
+  readonly callbackAllowlist: CallbackAllowlist;
+  /** Retries of a callback after its first attempt fails; 0 never retries. `FAASPOT_CALLBACK_RETRIES`, default 10. */
+  readonly callbackRetries: number;
+  /**
+   * The wait before the first retry of a callback, ms; each later one waits twice as long as the one
+   * before (at most an hour), less up to half at random. `FAASPOT_CALLBACK_BACKOFF_MS`, default 1000.
+   */
+  readonly callbackBackoffMs: number;
+  /** How long one callback attempt may take, connection and answer, seconds. `FAASPOT_CALLBACK_TIMEOUT`, default 10. */
+  readonly callbackTimeoutSeconds: number;
+  /** Callback attempts in flight at once, all receivers together. `FAASPOT_CALLBACK_CONCURRENCY`, default 16. */
+  readonly callbackConcurrency: number;
 }
 
 /** Raised for a setting that cannot be used; the message names the variable and what it expects. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** The shortest callback secret taken, characters. */
+export const MIN_CALLBACK_SECRET_LENGTH = 16;
 
 /** An interpreter needs about 30 MiB of WebAssembly memory before any function code runs. */
 export const MIN_MEMORY_MIB = 64;
@@ -145,6 +176,23 @@ function readSecretKey(env: NodeJS.ProcessEnv, key: string): Buffer | undefined 
   return parsed;
 }
 
+function readCallbackSecret(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const secret = env[key]?.trim() || undefined;
+  if (secret !== undefined && secret.length < MIN_CALLBACK_SECRET_LENGTH) {
+    throw new ConfigError(`${key} must be at least ${MIN_CALLBACK_SECRET_LENGTH} characters long (make one with: openssl rand -hex 32)`);
+  }
+  return secret;
+}
+
+function readAllowlist(env: NodeJS.ProcessEnv, key: string): CallbackAllowlist {
+  try {
+    return CallbackAllowlist.parse(env[key]);
+  } catch (error) {
+    if (error instanceof AllowlistError) throw new ConfigError(`${key}: ${error.message}`);
+    throw error;
+  }
+}
+
 /** A duration in whole seconds: a number with s, m, h or d (bare: seconds); `0` or `off` is 0. */
 function readDuration(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
   const raw = env[key];
@@ -201,6 +249,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     blockingWaitSeconds: readNumber(env, 'FAASPOT_BLOCKING_WAIT', 30, 0, 86_400),
     shutdownGraceSeconds: readNumber(env, 'FAASPOT_SHUTDOWN_GRACE', 30, 0, 86_400),
     secretKey: readSecretKey(env, 'FAASPOT_SECRET_KEY'),
+    callbackSecret: readCallbackSecret(env, 'FAASPOT_CALLBACK_SECRET'),
+    callbackAllowlist: readAllowlist(env, 'FAASPOT_CALLBACK_ALLOWLIST'),
+    callbackRetries: readInteger(env, 'FAASPOT_CALLBACK_RETRIES', 10, 0, 100),
+    callbackBackoffMs: readInteger(env, 'FAASPOT_CALLBACK_BACKOFF_MS', 1000, 0, 3_600_000),
+    callbackTimeoutSeconds: readNumber(env, 'FAASPOT_CALLBACK_TIMEOUT', 10, 0.001, 300),
+    callbackConcurrency: readInteger(env, 'FAASPOT_CALLBACK_CONCURRENCY', 16, 1, 1024),
     ...overrides,
   };
   if (config.defaultMemoryMib > config.maxMemoryMib) {

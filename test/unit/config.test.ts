@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
@@ -65,6 +66,40 @@ describe('loadConfig', () => {
         (e: unknown) => e instanceof ConfigError && /FAASPOT_SECRET_KEY/.test(e.message) && !e.message.includes(raw),
         raw,
       );
+    }
+  });
+
+  test('callbacks: public addresses only, 10 retries from 1 s, 10 s per attempt and 16 at once by default; each setting names itself when wrong', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.callbackSecret, undefined);
+    assert.equal(defaults.callbackAllowlist, CallbackAllowlist.PUBLIC_ONLY);
+    assert.deepEqual(
+      [defaults.callbackRetries, defaults.callbackBackoffMs, defaults.callbackTimeoutSeconds, defaults.callbackConcurrency],
+      [10, 1000, 10, 16],
+    );
+    const set = loadConfig({
+      FAASPOT_CALLBACK_SECRET: ' a-secret-of-24-characters ',
+      FAASPOT_CALLBACK_ALLOWLIST: '127.0.0.1, hooks.internal, public',
+      FAASPOT_CALLBACK_RETRIES: '0',
+      FAASPOT_CALLBACK_BACKOFF_MS: '5',
+      FAASPOT_CALLBACK_TIMEOUT: '0.5',
+      FAASPOT_CALLBACK_CONCURRENCY: '2',
+    });
+    assert.equal(set.callbackSecret, 'a-secret-of-24-characters');
+    assert.deepEqual(set.callbackAllowlist.entries, ['127.0.0.1/32', 'hooks.internal', 'public']);
+    assert.deepEqual([set.callbackRetries, set.callbackBackoffMs, set.callbackTimeoutSeconds, set.callbackConcurrency], [0, 5, 0.5, 2]);
+    const bad: [string, string][] = [
+      ['FAASPOT_CALLBACK_SECRET', 'short'],
+      ['FAASPOT_CALLBACK_ALLOWLIST', '10.0.0.1/8'],
+      ['FAASPOT_CALLBACK_ALLOWLIST', 'https://hooks.example.com/'],
+      ['FAASPOT_CALLBACK_RETRIES', '-1'],
+      ['FAASPOT_CALLBACK_RETRIES', '101'],
+      ['FAASPOT_CALLBACK_BACKOFF_MS', '1.5'],
+      ['FAASPOT_CALLBACK_TIMEOUT', '0'],
+      ['FAASPOT_CALLBACK_CONCURRENCY', '0'],
+    ];
+    for (const [key, value] of bad) {
+      assert.throws(() => loadConfig({ [key]: value }), (e: unknown) => e instanceof ConfigError && e.message.startsWith(key), `${key}=${value}`);
     }
   });
 });
