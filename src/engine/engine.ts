@@ -7,7 +7,9 @@ import type {
   StoredExecution,
   StoredFunction,
 } from '../store/store.js';
+import { requestedCallback } from '../store/store.js';
 import { NOT_STARTED, type CancelOutcome, type EndFacts, type EndListener, type Executor, type ExecutorStatus } from './executor.js';
+import type { EnqueueOptions } from './executor.js';
 import { compilePyodide, loadOrMakeImage, type ImageSource, type InterpreterImage } from './interpreter-image.js';
 import { Lane, TaskAbortedError } from './lane.js';
 import type { FunctionSource, RunResult, RunTask, SnapshotResult, ValidateResult } from './protocol.js';
@@ -46,6 +48,8 @@ interface QueueItem {
   recorded: boolean;
   /** A blocking run waiting for a worker: writes its pending record if the wait goes on. */
   recordTimer?: NodeJS.Timeout;
+  /** Where its final record is to be POSTed (stored with it; delivered by an end listener). */
+  callbackUrl?: string | undefined;
 }
 
 interface Running {
@@ -148,6 +152,7 @@ export class Engine implements Executor {
         functionName: '',
         blocking: false,
         recorded: true,
+        callbackUrl: queued.callbackUrl,
       };
       // Restored whole, even past a limit lowered since: they were accepted.
       engine.#queue.add(item);
@@ -257,7 +262,7 @@ export class Engine implements Executor {
     return finished;
   }
 
-  async enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]> {
+  async enqueue(fn: StoredFunction, argsList: readonly string[], options: EnqueueOptions = {}): Promise<string[]> {
     this.#refuseWhileDraining();
     const count = argsList.length;
     const reservation = this.#queue.reserve(fn.namespace, count);
@@ -269,7 +274,7 @@ export class Engine implements Executor {
           : `At most ${this.#config.namespaceMaxQueued} executions of a namespace may wait for a worker (FAASPOT_NAMESPACE_MAX_QUEUED) and this one has room for ${reservation.room} more`;
       throw new RunRefusedError('QUEUE_FULL', `The queue is full: ${what}. ${limit}; retry after the time in the Retry-After header.`);
     }
-    const items = argsList.map((args) => this.#newItem(fn, args, false));
+    const items = argsList.map((args) => ({ ...this.#newItem(fn, args, false), callbackUrl: options.callbackUrl }));
     try {
       await this.#store.insertExecutions(items.map((item) => toNewExecution(item)));
     } finally {
@@ -715,6 +720,7 @@ export class Engine implements Executor {
       started: run?.started ?? null,
       finished: end.finished,
       durationMs: end.durationMs,
+      callback: item.callbackUrl === undefined ? null : requestedCallback(item.callbackUrl),
     };
     item.done?.(record);
     for (const listener of this.#endListeners) {
@@ -746,5 +752,6 @@ function toNewExecution(item: QueueItem): NewExecution {
     blocking: item.blocking,
     args: item.args,
     created: item.created,
+    callbackUrl: item.callbackUrl,
   };
 }

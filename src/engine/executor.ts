@@ -46,6 +46,15 @@ export interface EndFacts {
 /** Told of every execution that ends, once its final record is written. Must not throw. */
 export type EndListener = (record: StoredExecution, facts: EndFacts) => void;
 
+/** How a non-blocking run is to be handled beyond running it. */
+export interface EnqueueOptions {
+  /**
+   * Where to POST each execution's final record once it has ended, stored with the execution (an
+   * absolute http(s) URL that the caller has already checked against the allowlist).
+   */
+  callbackUrl?: string;
+}
+
 /**
  * What the HTTP API asks of the engine. The API never sees threads or interpreters; tests can
  * substitute another implementation.
@@ -63,7 +72,7 @@ export interface Executor {
    * Records executions as pending (committed before this resolves) and queues them; returns their ids.
    * Refuses all of them with a `RunRefusedError` when they do not all fit in the queue.
    */
-  enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]>;
+  enqueue(fn: StoredFunction, argsList: readonly string[], options?: EnqueueOptions): Promise<string[]>;
   /** Cancels a pending or running execution of the namespace. */
   cancel(namespace: string, id: string): Promise<CancelOutcome>;
   /** Resolves when the execution ends or after `ms`, whichever is first. */

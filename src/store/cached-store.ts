@@ -1,8 +1,10 @@
 import type {
+  CallbackSettlement,
   ExecutionEnd,
   ExecutionQuery,
   FunctionPatch,
   NewExecution,
+  OwedCallback,
   QueuedExecution,
   Store,
   StoredExecution,
@@ -144,6 +146,18 @@ export class CachedStore implements Store {
 
   deleteEndedBefore(before: string, limit: number): Promise<number> {
     return this.#inner.deleteEndedBefore(before, limit);
+  }
+
+  beginCallbackAttempt(id: string): Promise<StoredExecution | undefined> {
+    return this.#inner.beginCallbackAttempt(id);
+  }
+
+  settleCallback(id: string, settlement: CallbackSettlement): Promise<void> {
+    return this.#inner.settleCallback(id, settlement);
+  }
+
+  listOwedCallbacks(): Promise<OwedCallback[]> {
+    return this.#inner.listOwedCallbacks();
   }
 
   close(): Promise<void> {

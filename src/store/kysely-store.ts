@@ -5,10 +5,12 @@ import { GroupCommit } from './group-commit.js';
 import { StaticMigrationProvider } from './migrations.js';
 import {
   NameTakenError,
+  type CallbackSettlement,
   type ExecutionEnd,
   type ExecutionQuery,
   type FunctionPatch,
   type NewExecution,
+  type OwedCallback,
   type QueuedExecution,
   type Store,
   type StoredExecution,
@@ -32,6 +34,8 @@ export interface KyselyStoreConfig {
   /** Runs before the database is closed (the dialect's own helpers stop there). */
   onClose?: () => Promise<void>;
 }
+
+const ENDED: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
 
 /** Rows per INSERT statement: keeps bound parameters well under every dialect's limit. */
 const INSERT_CHUNK = 500;
@@ -269,6 +273,9 @@ export class KyselyStore implements Store {
       logs_truncated: 0,
       created: e.created,
       started: e.running?.started ?? null,
+      // Always present, so that every row of a multi-row INSERT has the same columns.
+      callback_url: e.callbackUrl ?? null,
+      callback_state: e.callbackUrl === undefined ? null : ('pending' as const),
       ...(e.end && endColumns(e.end)),
     }));
     await this.#executionWrites.run(async (trx) => {
@@ -339,7 +346,7 @@ export class KyselyStore implements Store {
   async listQueued(): Promise<QueuedExecution[]> {
     const rows = await this.#db
       .selectFrom('executions')
-      .select(['id', 'namespace', 'function_id', 'args', 'blocking'])
+      .select(['id', 'namespace', 'function_id', 'args', 'blocking', 'callback_url'])
       .where('status', '=', 'pending')
       .where('blocking', '=', 0)
       .orderBy('seq')
@@ -350,6 +357,7 @@ export class KyselyStore implements Store {
       functionId: r.function_id,
       args: r.args,
       blocking: r.blocking === 1,
+      ...(r.callback_url !== null && { callbackUrl: r.callback_url }),
     }));
   }
 
@@ -381,6 +389,51 @@ export class KyselyStore implements Store {
       )
       .executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  async beginCallbackAttempt(id: string): Promise<StoredExecution | undefined> {
+    const row = await this.#executionWrites.run(
+      (trx) =>
+        trx
+          .updateTable('executions')
+          .set((eb) => ({ callback_attempts: eb('callback_attempts', '+', 1), callback_next_attempt: null }))
+          .where('id', '=', id)
+          .where('callback_state', '=', 'pending')
+          .where('status', 'in', ENDED)
+          .returningAll()
+          .executeTakeFirst(),
+      true,
+    );
+    return row && toExecution(row);
+  }
+
+  async settleCallback(id: string, settlement: CallbackSettlement): Promise<void> {
+    await this.#executionWrites.run(
+      (trx) =>
+        trx
+          .updateTable('executions')
+          .set({
+            callback_state: settlement.state,
+            callback_last_error: settlement.lastError,
+            callback_next_attempt: settlement.nextAttempt,
+          })
+          .where('id', '=', id)
+          .where('callback_state', '=', 'pending')
+          .execute(),
+      true,
+    );
+  }
+
+  async listOwedCallbacks(): Promise<OwedCallback[]> {
+    // Through the partial index of pending callbacks: settled ones and executions without one cost nothing.
+    const rows = await this.#db
+      .selectFrom('executions')
+      .select(['id', 'namespace', 'callback_attempts', 'callback_next_attempt'])
+      .where('callback_state', '=', 'pending')
+      .where('status', 'in', ENDED)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({ id: r.id, namespace: r.namespace, attempts: r.callback_attempts, nextAttempt: r.callback_next_attempt }));
   }
 
   async close(): Promise<void> {
@@ -460,5 +513,15 @@ function toExecution(row: Selectable<ExecutionsTable>): StoredExecution {
     started: row.started,
     finished: row.finished,
     durationMs: row.duration_ms,
+    callback:
+      row.callback_url === null
+        ? null
+        : {
+            url: row.callback_url,
+            state: row.callback_state ?? 'pending',
+            attempts: row.callback_attempts,
+            lastError: row.callback_last_error,
+            nextAttempt: row.callback_next_attempt,
+          },
   };
 }

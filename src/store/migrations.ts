@@ -82,6 +82,26 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_execution_callbacks': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('executions').addColumn('callback_url', 'text').execute();
+      await db.schema.alterTable('executions').addColumn('callback_state', 'text').execute();
+      await db.schema
+        .alterTable('executions')
+        .addColumn('callback_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('executions').addColumn('callback_last_error', 'text').execute();
+      await db.schema.alterTable('executions').addColumn('callback_next_attempt', 'text').execute();
+      // For the start-up scan of callbacks still owed. Partial, so that executions without a
+      // callback, or whose callback is settled, cost no entry.
+      await db.schema
+        .createIndex('executions_callback_pending')
+        .on('executions')
+        .column('seq')
+        .where(sql.ref('callback_state'), '=', 'pending')
+        .execute();
+    },
+  },
 };
 
 /** Hands Kysely's Migrator the migrations above, in name order. */

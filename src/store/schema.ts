@@ -50,6 +50,19 @@ export interface ExecutionsTable {
   started: string | null;
   finished: string | null;
   duration_ms: number | null;
+  /** Where the final record is POSTed when the execution ends; null for no callback. */
+  callback_url: string | null;
+  /** Null without a callback; `pending` until delivered or given up. */
+  callback_state: CallbackState | null;
+  /** Delivery attempts begun, counted before each is sent. */
+  callback_attempts: Generated<number>;
+  /** How the last attempt failed; null before any, and once delivered. */
+  callback_last_error: string | null;
+  /** When the next attempt is due (ISO 8601); null when it is due as soon as the execution has ended. */
+  callback_next_attempt: string | null;
 }
+
+/** `pending`: not delivered yet; `delivered`: a 2xx answer came; `failed`: no more attempts will be made. */
+export type CallbackState = 'pending' | 'delivered' | 'failed';
 
 export type ExecutionStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
