@@ -34,6 +34,11 @@ export function parseCallbackUrl(raw: string): URL {
   if (text.length > MAX_CALLBACK_URL_LENGTH) {
     throw new CallbackTargetError('invalid', `The callback URL is ${text.length} characters long; at most ${MAX_CALLBACK_URL_LENGTH} are taken`);
   }
+  // The URL parser would quietly encode them; spaces more likely mean two URLs joined, as a proxy
+  // joins repeated headers with ", ".
+  if (/[\s\p{Cc}]/u.test(text)) {
+    throw new CallbackTargetError('invalid', `The callback URL must be one URL without spaces or control characters (write a space as %20); ${got}`);
+  }
   let url: URL;
   try {
     url = new URL(text);
