@@ -1,7 +1,10 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-token.js';
+import { loadCallbackSecret } from './auth/callback-secret.js';
 import { openSealedStore } from './auth/sealed-store.js';
+import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
+import { CallbackSender } from './callbacks/callback-sender.js';
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
 import { CachedStore } from './store/cached-store.js';
@@ -14,10 +17,13 @@ export interface RunningServer {
   engine: Engine;
   /** Deletes old execution records; undefined when retention is off. */
   retention: RetentionSchedule | undefined;
+  /** Delivers completion callbacks. */
+  callbacks: CallbackDispatcher;
   /**
    * Stops gracefully: new runs are refused with 503 SHUTTING_DOWN while other requests are still
    * answered, running executions may finish for `graceMs` (default `FAASPOT_SHUTDOWN_GRACE`), queued
-   * ones stay pending for the next start; then as {@link close}. A second call can only shorten the
+   * ones stay pending for the next start, and callbacks not yet delivered are resumed by the next
+   * start; then as {@link close}. A second call can only shorten the
    * grace period. Resolves with the number of executions still running when the grace period ended.
    */
   shutdown(graceMs?: number): Promise<number>;
@@ -30,9 +36,22 @@ const ANSWERS_GRACE_MS = 2000;
 
 /** Store, then engine, then HTTP: the embedded deployment in one call. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  const callbackSecret = loadCallbackSecret(config.dataDir, config.callbackSecret);
   const store = new CachedStore(await openSealedStore(config));
   const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
   const engine = await Engine.start(config, store);
+  const callbacks = new CallbackDispatcher({
+    store,
+    transport: new CallbackSender({ allowlist: config.callbackAllowlist, timeoutMs: config.callbackTimeoutSeconds * 1000 }),
+    secret: callbackSecret.secret,
+    retries: config.callbackRetries,
+    backoffMs: config.callbackBackoffMs,
+    concurrency: config.callbackConcurrency,
+    onError: (error) => console.error('faaspot: recording a callback delivery failed:', error),
+  });
+  // Subscribed before anything can end; then the callbacks owed since the last stop are resumed.
+  engine.onEnd((record) => callbacks.notify(record));
+  await callbacks.start();
   const retention =
     config.retentionSeconds > 0
       ? new RetentionSchedule(store, {
@@ -43,7 +62,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   retention?.start();
   // Imported once the workers are booting: loading the HTTP stack overlaps with their start.
   const { createApp } = await import('./api/app.js');
-  const app = createApp({ config, store, executor: engine });
+  const app = createApp({ config, store, executor: engine, callbackSecret });
   app.on('error', (error: unknown) => {
     console.error('faaspot: request failed:', error);
   });
@@ -63,11 +82,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     adminToken,
     engine,
     retention,
+    callbacks,
     shutdown(graceMs = config.shutdownGraceSeconds * 1000) {
       const drained = engine.drain(graceMs);
       stopping ??= (async () => {
         const unfinished = await drained;
         await retention?.stop();
+        // Attempts in flight are cut short and, like retries not yet due, resumed by the next start.
+        await callbacks.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Runs still going are stopped; their callers and long polls are answered from what is known.
         await engine.close();
@@ -91,6 +113,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           server.closeAllConnections();
         });
         await retention?.stop();
+        await callbacks.stop();
         await engine.close();
         await store.close();
         return 0;

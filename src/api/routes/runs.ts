@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { NOT_STARTED } from '../../engine/executor.js';
+import { CallbackTargetError, checkCallbackUrl } from '../../callbacks/callback-target.js';
+import { NOT_STARTED, type EnqueueOptions } from '../../engine/executor.js';
 import { ApiError, type ErrorCode } from '../../errors.js';
 import { assertFunctionName } from '../../functions/function-name.js';
 import type { StoredExecution, StoredFunction } from '../../store/store.js';
@@ -32,7 +33,37 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
     return JSON.stringify(Object.fromEntries(args));
   }
 
+  /**
+   * The options of a non-blocking run from its headers: `X-Callback-Url`, checked against the
+   * allowlist, as the URL that will be requested.
+   */
+  function enqueueOptions(ctx: Context): EnqueueOptions {
+    const values = ctx.req.headersDistinct['x-callback-url'];
+    if (values === undefined || values.length === 0) return {};
+    if (values.length > 1) {
+      throw new ApiError('CALLBACK_URL_INVALID', `Send one X-Callback-Url header; got ${values.length}. Each execution has one callback URL`);
+    }
+    try {
+      return { callbackUrl: checkCallbackUrl(values[0] ?? '', config.callbackAllowlist).href };
+    } catch (error) {
+      if (error instanceof CallbackTargetError) {
+        throw new ApiError(error.reason === 'invalid' ? 'CALLBACK_URL_INVALID' : 'CALLBACK_URL_FORBIDDEN', error.message);
+      }
+      throw error;
+    }
+  }
+
+  /** A blocking run answers its caller itself: a callback URL there is a mistake worth saying. */
+  function refuseCallback(ctx: Context): void {
+    if (ctx.req.headersDistinct['x-callback-url'] === undefined) return;
+    throw new ApiError(
+      'CALLBACK_URL_INVALID',
+      'X-Callback-Url is taken by non-blocking runs only (/v1/functions/<name>/rpc and bulk_rpc); a blocking run answers with its output',
+    );
+  }
+
   async function runAndAnswer(ctx: Context, fn: StoredFunction, args: string): Promise<void> {
+    refuseCallback(ctx);
     const record = await executor.runBlocking(fn, args);
     ctx.set('X-Execution-Id', record.id);
     if (record.status === 'completed') {
@@ -75,21 +106,24 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
 
   router.get('/v1/functions/:name/rpc', async (ctx) => {
     const fn = await target(ctx);
-    const [id] = await executor.enqueue(fn, [queryArgs(ctx)]);
+    const options = enqueueOptions(ctx);
+    const [id] = await executor.enqueue(fn, [queryArgs(ctx)], options);
     ctx.body = JSON.stringify(id);
     ctx.type = 'application/json';
   });
 
   router.post('/v1/functions/:name/rpc', async (ctx) => {
     const fn = await target(ctx);
+    const options = enqueueOptions(ctx);
     const args = await readObjectBody(ctx, config.maxBodyBytes);
-    const [id] = await executor.enqueue(fn, [JSON.stringify(args)]);
+    const [id] = await executor.enqueue(fn, [JSON.stringify(args)], options);
     ctx.body = JSON.stringify(id);
     ctx.type = 'application/json';
   });
 
   router.post('/v1/functions/:name/bulk_rpc', async (ctx) => {
     const fn = await target(ctx);
+    const options = enqueueOptions(ctx);
     const items = await readArrayBody(ctx, config.maxBodyBytes);
     if (items.length === 0) throw new ApiError('INVALID_REQUEST', 'bulk_rpc needs at least one item: send a JSON array of argument objects');
     if (items.length > config.maxBulk) {
@@ -101,7 +135,7 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
       }
       return JSON.stringify(item);
     });
-    ctx.body = await executor.enqueue(fn, argsList);
+    ctx.body = await executor.enqueue(fn, argsList, options);
   });
 
   return router;

@@ -15,7 +15,7 @@ const doc = openApiDocument(config) as any;
 
 /** Building the routers touches neither the store nor the executor, so empty stand-ins do. */
 function registeredRoutes(): string[] {
-  const app = createApp({ config, store: {} as Store, executor: {} as Executor });
+  const app = createApp({ config, store: {} as Store, executor: {} as Executor, callbackSecret: { secret: 'unused', source: 'environment' } });
   const routes = new Set<string>();
   // `router.routes()` is a middleware that carries its router; app.use() keeps it as it is.
   for (const middleware of app.middleware as ReturnType<Router['routes']>[]) {
