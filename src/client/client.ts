@@ -2,6 +2,7 @@ import { errorFromResponse, FaaspotError } from './errors.js';
 import { resolveConnection, type ConnectionOptions } from './profile.js';
 import {
   isTerminal,
+  type CallbackOptions,
   type CreatedToken,
   type CreateFunctionOptions,
   type DeletedFunction,
@@ -33,6 +34,7 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   signal?: AbortSignal | undefined;
+  headers?: Record<string, string>;
 }
 
 /** @internal */
@@ -98,7 +100,7 @@ export class Faaspot {
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query.set(key, String(value));
     const search = query.toString();
     if (search !== '') target += `?${search}`;
-    const headers: Record<string, string> = { authorization: `Token ${this.#token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...options.headers, authorization: `Token ${this.#token}`, accept: 'application/json' };
     const init: RequestInit = { method, headers };
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -133,6 +135,11 @@ function connectionError(error: unknown, what: string, url: string): FaaspotErro
   return new FaaspotError('CONNECTION_ERROR', `Cannot reach the FaaSpot server at ${url} (${reason}); is it running, and is the URL right?`, {
     cause: error,
   });
+}
+
+/** The `X-Callback-Url` header of a run's options, if it has one. */
+function callbackHeaders(options: CallbackOptions): Record<string, string> {
+  return options.callbackUrl === undefined ? {} : { 'x-callback-url': options.callbackUrl };
 }
 
 function fnPath(name: string): string {
@@ -210,28 +217,35 @@ export class FunctionsApi {
    * is returned, and a failure throws a {@link FunctionRunError} (`FUNCTION_FAILED` or
    * `FUNCTION_TIMEOUT`) whose `execution` holds the record. Node's `fetch` stops waiting for an answer
    * after 300 s, so for a function whose timeout is longer, run without `wait` and use `executions.wait`.
+   * Without `wait`, `callbackUrl` has the server POST the final record there when the run ends, signed
+   * (see the README's "Completion callbacks"); a URL it does not take is CALLBACK_URL_INVALID or
+   * CALLBACK_URL_FORBIDDEN, and nothing runs.
    *
    * @example
    * const id = await faaspot.functions.run('hello', { name: 'user1' });
    * const output = await faaspot.functions.run('hello', { name: 'user1' }, { wait: true }); // "hello user1"
+   * await faaspot.functions.run('hello', { name: 'user1' }, { callbackUrl: 'https://hooks.example.com/faaspot' });
    */
-  run(name: string, args?: RunArgs, options?: { wait?: false }): Promise<string>;
+  run(name: string, args?: RunArgs, options?: { wait?: false } & CallbackOptions): Promise<string>;
   run(name: string, args: RunArgs | undefined, options: { wait: true }): Promise<unknown>;
-  run(name: string, args?: RunArgs, options?: { wait?: boolean }): Promise<unknown>;
-  async run(name: string, args: RunArgs = {}, options: { wait?: boolean } = {}): Promise<unknown> {
+  run(name: string, args?: RunArgs, options?: { wait?: boolean } & CallbackOptions): Promise<unknown>;
+  async run(name: string, args: RunArgs = {}, options: { wait?: boolean } & CallbackOptions = {}): Promise<unknown> {
     const encoded = encodeURIComponent(name);
-    if (options.wait) return (await this.request<unknown>('POST', `/v1/sync/functions/${encoded}/rpc/`, { body: args })).value;
-    return (await this.request<string>('POST', `/v1/functions/${encoded}/rpc/`, { body: args })).value;
+    const headers = callbackHeaders(options);
+    if (options.wait) return (await this.request<unknown>('POST', `/v1/sync/functions/${encoded}/rpc/`, { body: args, headers })).value;
+    return (await this.request<string>('POST', `/v1/functions/${encoded}/rpc/`, { body: args, headers })).value;
   }
 
   /**
    * Runs a function once per item of `argsList`, without waiting; all are accepted or none. Returns the
    * execution ids in order (wait for them with `executions.wait` or read them with `executions.getBulk`).
+   * With `callbackUrl`, each execution's final record is POSTed there when it ends.
    *
    * @example const ids = await faaspot.functions.runBulk('hello', [{ k1: 'v1', k2: 'v2' }, { k3: 'v3', k4: 'v4' }]);
    */
-  async runBulk(name: string, argsList: readonly RunArgs[]): Promise<string[]> {
-    return (await this.request<string[]>('POST', `/v1/functions/${encodeURIComponent(name)}/bulk_rpc/`, { body: argsList })).value;
+  async runBulk(name: string, argsList: readonly RunArgs[], options: CallbackOptions = {}): Promise<string[]> {
+    const path = `/v1/functions/${encodeURIComponent(name)}/bulk_rpc/`;
+    return (await this.request<string[]>('POST', path, { body: argsList, headers: callbackHeaders(options) })).value;
   }
 }
 

@@ -34,9 +34,11 @@ export {
 export {
   isTerminal,
   TERMINAL_STATUSES,
+  type CallbackOptions,
   type CreatedToken,
   type CreateFunctionOptions,
   type DeletedFunction,
+  type ExecutionCallbackInfo,
   type ExecutionErrorInfo,
   type ExecutionPage,
   type ExecutionRecord,

@@ -4,7 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
+import { verifyCallbackSignature } from '../../src/callbacks/callback-signature.js';
 import { Faaspot, FaaspotError, FunctionRunError, type ExecutionRecord } from '../../src/client/index.js';
+import { CallbackReceiver } from '../integration/callback-receiver.js';
 import { ADMIN_TOKEN, removeDataDir, startTestServer, type TestServer } from '../integration/harness.js';
 
 const HELLO = 'def main(args, context):\n    return "hello " + args["name"]\n';
@@ -27,7 +30,7 @@ describe('TypeScript client', () => {
   const requests: string[] = [];
 
   before(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ callbackAllowlist: CallbackAllowlist.parse('127.0.0.1') });
     client = new Faaspot({
       url: `${s.url}/`,
       token: ADMIN_TOKEN,
@@ -130,6 +133,35 @@ describe('TypeScript client', () => {
     assert.equal(bulk[1], null);
     assert.equal(bulk[2]?.uuid, ids[0]);
     await assert.rejects(client.executions.waitAll(['00000000-0000-0000-0000-000000000000']), (e) => FaaspotError.is(e, 'EXECUTION_NOT_FOUND'));
+  });
+
+  test('run and runBulk take a callbackUrl: each execution calls back, signed; a URL the server refuses is a typed error', async () => {
+    const receiver = await CallbackReceiver.start();
+    try {
+      await client.functions.create('greet', { code: HELLO });
+      const secret = (await (await fetch(`${s.url}/v1/admin/callback-secret`, { headers: { authorization: `Token ${ADMIN_TOKEN}` } })).json()) as { secret: string };
+      const id = await client.functions.run('greet', { name: 'cb' }, { callbackUrl: receiver.url('/one') });
+      const ids = await client.functions.runBulk('greet', [{ name: 'a' }, { name: 'b' }], { callbackUrl: receiver.url('/bulk') });
+      const [one] = await receiver.waitFor('/one');
+      const bulk = await receiver.waitFor('/bulk', 2);
+      for (const request of [one, ...bulk]) {
+        assert.ok(request);
+        assert.equal(verifyCallbackSignature(secret.secret, request.body, request.headers['x-faaspot-signature'] as string), true);
+      }
+      assert.equal(one?.headers['x-faaspot-execution'], id);
+      assert.deepEqual(bulk.map((r) => r.headers['x-faaspot-execution']).sort(), [...ids].sort());
+      const record: ExecutionRecord = await client.executions.wait(id);
+      assert.equal(record.callback?.url, receiver.url('/one'));
+      assert.equal((await client.executions.wait(ids[0] ?? '')).callback?.url, receiver.url('/bulk'));
+      assert.equal((await client.functions.run('greet')).length, 36);
+      assert.equal((await client.executions.wait(await client.functions.run('greet'))).callback, null, 'no callbackUrl, no callback');
+
+      await assert.rejects(client.functions.run('greet', {}, { callbackUrl: 'http://10.0.0.1/hook' }), (e) => FaaspotError.is(e, 'CALLBACK_URL_FORBIDDEN') && e.status === 403);
+      await assert.rejects(client.functions.runBulk('greet', [{}], { callbackUrl: 'ftp://127.0.0.1/' }), (e) => FaaspotError.is(e, 'CALLBACK_URL_INVALID'));
+      await assert.rejects(client.functions.run('greet', {}, { wait: true, callbackUrl: receiver.url('/sync') }), (e) => FaaspotError.is(e, 'CALLBACK_URL_INVALID'));
+    } finally {
+      await receiver.close();
+    }
   });
 
   test('list filters by function and status and pages with nextCursor; listAll follows the pages', async () => {
