@@ -70,6 +70,15 @@ def _optional_fields(body: Dict[str, Any], timeout: Optional[float], memory: Opt
     return body
 
 
+def _callback_headers(callback_url: Optional[str]) -> Dict[str, str]:
+    """The ``X-Callback-Url`` header of a run, if it has a callback URL."""
+    if callback_url is None:
+        return {}
+    if not isinstance(callback_url, str):
+        raise TypeError(f"callback_url must be a string, not {type(callback_url).__name__}")
+    return {"X-Callback-Url": callback_url}
+
+
 def _args(args: Optional[Mapping[str, Any]], where: str = "args") -> Dict[str, Any]:
     if args is None:
         return {}
@@ -201,13 +210,22 @@ class Functions:
         value, _ = self._transport.request("DELETE", self._path(name))
         return value
 
-    def run(self, name: str, args: Optional[Mapping[str, Any]] = None, wait: bool = False) -> Any:
+    def run(
+        self,
+        name: str,
+        args: Optional[Mapping[str, Any]] = None,
+        wait: bool = False,
+        callback_url: Optional[str] = None,
+    ) -> Any:
         """Runs a function with a dict of arguments.
 
         Without ``wait`` the run is queued (``POST /v1/functions/<name>/rpc/``) and its execution
-        id is returned at once; read the outcome with ``faaspot.executions.get(id)``.
+        id is returned at once; read the outcome with ``faaspot.executions.get(id)``, or give
+        ``callback_url`` to have the server POST the final record there when the run ends,
+        signed with ``X-Faaspot-Signature`` (sent as the ``X-Callback-Url`` header).
         With ``wait=True`` the call blocks (``POST /v1/sync/functions/<name>/rpc/``) and returns
-        main's return value. A blocking run waits as long as the function's own timeout allows.
+        main's return value. A blocking run waits as long as the function's own timeout allows;
+        it takes no ``callback_url``.
 
         Returns:
             The execution id (a string), or with ``wait=True`` main's return value.
@@ -216,30 +234,41 @@ class Functions:
             FaaspotError: ``FUNCTION_NOT_FOUND`` (404); for a blocking run ``FUNCTION_FAILED``
                 (502: main raised, returned something JSON cannot hold, or the run was
                 cancelled) or ``FUNCTION_TIMEOUT`` (504), with the execution record in
-                ``error.execution`` (its ``error`` holds ``type``, ``message``, ``traceback``).
+                ``error.execution`` (its ``error`` holds ``type``, ``message``, ``traceback``);
+                ``CALLBACK_URL_INVALID`` (400) or ``CALLBACK_URL_FORBIDDEN`` (403) for a
+                ``callback_url`` the server does not take (nothing runs).
         """
         body = _args(args)
         segment = quote_segment(_require_name(name))
+        headers = _callback_headers(callback_url)
         if wait:
-            value, _ = self._transport.request("POST", f"/v1/sync/functions/{segment}/rpc/", body, timeout=NO_TIMEOUT)
+            value, _ = self._transport.request("POST", f"/v1/sync/functions/{segment}/rpc/", body, timeout=NO_TIMEOUT,
+                                               headers=headers)
             return value
-        value, _ = self._transport.request("POST", f"/v1/functions/{segment}/rpc/", body)
+        value, _ = self._transport.request("POST", f"/v1/functions/{segment}/rpc/", body, headers=headers)
         if not isinstance(value, str):
             raise FaaspotError(INVALID_RESPONSE, f"expected an execution id, got {value!r}")
         return value
 
-    def run_bulk(self, name: str, args_list: Iterable[Mapping[str, Any]]) -> List[str]:
+    def run_bulk(
+        self,
+        name: str,
+        args_list: Iterable[Mapping[str, Any]],
+        callback_url: Optional[str] = None,
+    ) -> List[str]:
         """Queues one run per dict of arguments, all or none (``POST .../bulk_rpc/``).
 
         Bulk runs never block; read their outcomes with ``faaspot.executions.get_bulk(ids)`` or
-        ``faaspot.executions.get(id, wait=True)``.
+        ``faaspot.executions.get(id, wait=True)``, or give ``callback_url`` to have each
+        execution's final record POSTed there when it ends.
 
         Returns:
             The execution ids, in the order of ``args_list``.
 
         Raises:
             FaaspotError: ``FUNCTION_NOT_FOUND`` (404), ``INVALID_REQUEST`` (400) for an empty
-                list or one over the server's ``FAASPOT_MAX_BULK``.
+                list or one over the server's ``FAASPOT_MAX_BULK``, ``CALLBACK_URL_INVALID`` or
+                ``CALLBACK_URL_FORBIDDEN`` for a ``callback_url`` the server does not take.
         """
         if isinstance(args_list, (str, bytes, Mapping)):
             raise TypeError("args_list must be a list of dicts of arguments")
@@ -249,7 +278,8 @@ class Functions:
                 raise TypeError(f"item {index} of args_list must be a dict of arguments, not {type(item).__name__}")
             items.append(dict(item))
         segment = quote_segment(_require_name(name))
-        value, _ = self._transport.request("POST", f"/v1/functions/{segment}/bulk_rpc/", items)
+        value, _ = self._transport.request("POST", f"/v1/functions/{segment}/bulk_rpc/", items,
+                                           headers=_callback_headers(callback_url))
         if not isinstance(value, list):
             raise FaaspotError(INVALID_RESPONSE, f"expected a list of execution ids, got {value!r}")
         return value

@@ -108,6 +108,19 @@ class WireTests(unittest.TestCase):
             ("POST", "/v1/functions/f/bulk_rpc/", [{"k1": "v1"}, {"k3": "v3"}]),
         ])
 
+    def test_runs_send_the_callback_url_as_a_header_only_when_given(self):
+        self.reply(body="exec-1")
+        self.faaspot.functions.run("f", {"a": 1}, callback_url="https://hooks.example.com/f?x=1")
+        self.reply(body=["e1", "e2"])
+        self.faaspot.functions.run_bulk("f", [{}, {}], callback_url="https://hooks.example.com/bulk")
+        self.reply(body="exec-2")
+        self.faaspot.functions.run("f")
+        sent = [{k.lower(): v for k, v in r["headers"].items()}.get("x-callback-url") for r in self.server.requests]
+        self.assertEqual(sent, ["https://hooks.example.com/f?x=1", "https://hooks.example.com/bulk", None])
+        with self.assertRaises(TypeError):
+            self.faaspot.functions.run("f", callback_url=b"https://hooks.example.com/")
+        self.assertEqual(len(self.server.requests), 3)
+
     def test_execution_list_query_and_cursor(self):
         self.reply(body=[{"uuid": "a"}], headers={"X-Next-Cursor": "42"})
         page = self.faaspot.executions.list(include_completed=True, function="f", status=["failed", "cancelled"], limit=1)
