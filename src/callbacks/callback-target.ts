@@ -56,6 +56,10 @@ export function parseCallbackUrl(raw: string): URL {
   }
   // A fragment is never sent.
   url.hash = '';
+  // Bounded as it will be stored and sent: percent-encoding can make it longer than it was written.
+  if (url.href.length > MAX_CALLBACK_URL_LENGTH) {
+    throw new CallbackTargetError('invalid', `The callback URL is ${url.href.length} characters long once encoded; at most ${MAX_CALLBACK_URL_LENGTH} are taken`);
+  }
   return url;
 }
 

@@ -91,7 +91,7 @@ describe('callback URLs', () => {
   });
 
   test('what is not an absolute http(s) URL without credentials, or is too long, is invalid', () => {
-    for (const url of ['', 'hooks.example.com/x', '/relative', 'ftp://hooks.example.com/', 'javascript:alert(1)', 'http://user:pw@hooks.example.com/', 'http://user@hooks.example.com/', `https://hooks.example.com/${'a'.repeat(2048)}`, 'https://a.example.com/x, https://b.example.com/y', 'https://a.example.com/\u0000']) {
+    for (const url of ['', 'hooks.example.com/x', '/relative', 'ftp://hooks.example.com/', 'javascript:alert(1)', 'http://user:pw@hooks.example.com/', 'http://user@hooks.example.com/', `https://hooks.example.com/${'a'.repeat(2048)}`, `https://hooks.example.com/${'é'.repeat(1000)}`, 'https://a.example.com/x, https://b.example.com/y', 'https://a.example.com/\u0000']) {
       assert.equal(refusal(url, CallbackAllowlist.PUBLIC_ONLY)?.reason, 'invalid', url);
     }
   });
