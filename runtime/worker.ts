@@ -1,5 +1,8 @@
 import Tinypool from 'tinypool';
 import type {
+  LaneAnswer,
+  LaneRequest,
+  ServeTask,
   SnapshotResult,
   RunResult,
   RunTask,
@@ -175,7 +178,7 @@ async function makeSnapshot(module: WebAssembly.Module): Promise<SnapshotResult>
   return { kind: 'snapshot', snapshot: await Interpreter.makeSnapshot(module) };
 }
 
-export default async function handle(task: WorkerTask): Promise<WorkerResult> {
+function handle(task: WorkerTask): Promise<WorkerResult> {
   switch (task.kind) {
     case 'warm':
       return warmUp();
@@ -183,7 +186,7 @@ export default async function handle(task: WorkerTask): Promise<WorkerResult> {
       return run(task);
     case 'retire':
       retire(task.keys);
-      return { kind: 'warm', warm: [...warm.keys()], pristineReady };
+      return Promise.resolve({ kind: 'warm', warm: [...warm.keys()], pristineReady });
     case 'validate':
       return validate(task);
     case 'snapshot':
@@ -191,3 +194,24 @@ export default async function handle(task: WorkerTask): Promise<WorkerResult> {
   }
 }
 
+/**
+ * Tinypool's entry: the lane's one task. Requests on the port are handled one at a time, in order;
+ * a request that throws is answered with the error, and the thread goes on serving.
+ */
+export default function serve(task: ServeTask): Promise<void> {
+  const { port } = task;
+  let previous: Promise<void> = Promise.resolve();
+  port.on('message', (request: LaneRequest) => {
+    previous = previous.then(async () => {
+      let answer: LaneAnswer;
+      try {
+        answer = { id: request.id, result: await handle(request.task) };
+      } catch (error) {
+        const { name, message } = error instanceof Error ? error : new Error(String(error));
+        answer = { id: request.id, error: { name, message } };
+      }
+      port.postMessage(answer);
+    });
+  });
+  return new Promise((resolve) => port.once('close', resolve));
+}

@@ -51,7 +51,6 @@ interface QueueItem {
 interface Running {
   item: QueueItem;
   lane: Lane;
-  controller: AbortController;
   stopReason: 'timeout' | 'cancelled' | undefined;
   timers: NodeJS.Timeout[];
   timeoutSeconds: number;
@@ -520,7 +519,6 @@ export class Engine implements Executor {
     const running: Running = {
       item,
       lane,
-      controller: new AbortController(),
       stopReason: undefined,
       timers: [],
       timeoutSeconds: 0,
@@ -575,11 +573,11 @@ export class Engine implements Executor {
           const cold = !lane.warm.has(key);
           if (cold) this.#coldStarts++;
           running.coldStart = cold;
-          let result = await lane.exec<RunResult>(task(cold), running.controller.signal);
+          let result = await lane.exec<RunResult>(task(cold));
           if (result.outcome === 'not-loaded') {
             this.#coldStarts++;
             running.coldStart = true;
-            result = await lane.exec<RunResult>(task(true), running.controller.signal);
+            result = await lane.exec<RunResult>(task(true));
           }
           end = this.#endFromResult(result, running);
         }
@@ -608,7 +606,7 @@ export class Engine implements Executor {
     running.stopReason = reason;
     running.lane.interrupt();
     // Code that ignores the interrupt (a C loop, time.sleep) is stopped by ending its thread.
-    running.timers.push(setTimeout(() => running.controller.abort(), this.#config.killGraceMs));
+    running.timers.push(setTimeout(() => running.lane.hardStop(), this.#config.killGraceMs));
   }
 
   #stoppedError(running: Running, traceback: string | null): ExecutionError {

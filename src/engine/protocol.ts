@@ -3,6 +3,8 @@
  * (runtime/worker.ts). Typed once here and imported by both sides.
  */
 
+import type { MessagePort } from 'node:worker_threads';
+
 /** Data every worker receives at start through Tinypool's `workerData`. */
 export interface WorkerData {
   /** One Int32 the engine sets to 2 (SIGINT) to interrupt the Python code running in this worker. */
@@ -26,6 +28,23 @@ export interface FunctionSource {
   /** File name shown in tracebacks. */
   filename: string;
 }
+
+/**
+ * The one Tinypool task a worker thread gets: it serves {@link LaneRequest}s on `port` until the
+ * port closes or the thread is ended.
+ */
+export interface ServeTask {
+  kind: 'serve';
+  port: MessagePort;
+}
+
+/** A task sent on a lane's port; answered by the {@link LaneAnswer} of the same id. */
+export interface LaneRequest {
+  id: number;
+  task: WorkerTask;
+}
+
+export type LaneAnswer = { id: number; result: WorkerResult } | { id: number; error: { name: string; message: string } };
 
 export type WorkerTask = WarmTask | RunTask | RetireTask | ValidateTask | SnapshotTask;
 
