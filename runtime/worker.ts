@@ -25,9 +25,8 @@ const data = Tinypool.workerData as WorkerData;
 // interpreter's may reach the server's output. The worker itself reports through task results only.
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) console[method] = () => {};
 const interrupt = new Int32Array(data.interruptBuffer);
-const image: InterpreterImage | undefined = data.image
-  ? { snapshot: new Uint8Array(data.image.snapshot), module: data.image.module }
-  : undefined;
+/** Set by the lane's `serve` task, before any other task arrives. */
+let image: InterpreterImage | undefined;
 
 let pristineReady = false;
 /**
@@ -35,7 +34,7 @@ let pristineReady = false;
  * thread for about a tenth of a second, so the engine asks for the replacement (a warm task) when the
  * thread is idle, and warm runs never queue behind it. A first run that finds none boots one itself.
  */
-let pristine: Promise<Interpreter> | undefined = data.snapshotMaker ? undefined : bootPristine();
+let pristine: Promise<Interpreter> | undefined;
 /** Insertion order is recency: the first key is the least recently used. */
 const warm = new Map<string, Interpreter>();
 
@@ -200,6 +199,8 @@ function handle(task: WorkerTask): Promise<WorkerResult> {
  */
 export default function serve(task: ServeTask): Promise<void> {
   const { port } = task;
+  image = task.image ? { snapshot: new Uint8Array(task.image.snapshot), module: task.image.module } : undefined;
+  if (!data.snapshotMaker) void readyPristine().catch(() => {});
   let previous: Promise<void> = Promise.resolve();
   port.on('message', (request: LaneRequest) => {
     previous = previous.then(async () => {

@@ -4,6 +4,7 @@ import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-toke
 import { openSealedStore } from './auth/sealed-store.js';
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
+import { Warmup } from './engine/warmup.js';
 import { CachedStore } from './store/cached-store.js';
 import { RetentionSchedule } from './store/retention-schedule.js';
 
@@ -30,9 +31,18 @@ const ANSWERS_GRACE_MS = 2000;
 
 /** Store, then engine, then HTTP: the embedded deployment in one call. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = new CachedStore(await openSealedStore(config));
-  const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
-  const engine = await Engine.start(config, store);
+  // Worker threads start and Pyodide compiles while the database opens.
+  const warmup = new Warmup(config);
+  let store: CachedStore | undefined;
+  let adminToken: AdminTokenBootstrap;
+  try {
+    store = new CachedStore(await openSealedStore(config));
+    adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
+  } catch (error) {
+    await Promise.allSettled([warmup.stop(), store?.close()]);
+    throw error;
+  }
+  const engine = await Engine.start(config, store, warmup);
   const retention =
     config.retentionSeconds > 0
       ? new RetentionSchedule(store, {

@@ -47,6 +47,8 @@ export class Lane {
   readonly #pool: Tinypool;
   readonly #interrupt: Int32Array;
   #session: Session | undefined;
+  /** What the lane's threads restore interpreters from; see {@link provide}. */
+  #image: InterpreterImage | null | undefined;
   #nextRequest = 0;
   /** The engine's view of the function versions this lane holds warm. */
   readonly warm = new Set<string>();
@@ -64,14 +66,14 @@ export class Lane {
   restarts = 0;
 
   /**
-   * `image`: what the worker restores interpreters from (null: it boots them from nothing).
+   * Starts the lane's thread at once; it runs nothing before {@link provide} gives it an image.
    * `snapshotMaker`: the worker only makes a snapshot and boots nothing else.
    */
-  constructor(id: number, memoryBudgetBytes: number, image: InterpreterImage | null, snapshotMaker = false) {
+  constructor(id: number, memoryBudgetBytes: number, snapshotMaker = false) {
     this.id = id;
     const interruptBuffer = new SharedArrayBuffer(4);
     this.#interrupt = new Int32Array(interruptBuffer);
-    const workerData: WorkerData = { interruptBuffer, memoryBudgetBytes, image, snapshotMaker };
+    const workerData: WorkerData = { interruptBuffer, memoryBudgetBytes, snapshotMaker };
     this.#pool = new Tinypool({
       filename: WORKER_FILE,
       minThreads: 1,
@@ -123,6 +125,14 @@ export class Lane {
     session.stop.abort();
   }
 
+  /**
+   * What the lane's threads restore interpreters from (null: they boot them from nothing). Needed
+   * before the first task; a thread begins booting its pristine interpreter as soon as it has it.
+   */
+  provide(image: InterpreterImage | null): void {
+    this.#image = image;
+  }
+
   /** Asks the Python code running in this lane to stop (KeyboardInterrupt at the next bytecode). */
   interrupt(): void {
     Atomics.store(this.#interrupt, 0, 2);
@@ -137,6 +147,7 @@ export class Lane {
 
   /** Starts the thread serving a new channel (Tinypool starts the thread if it has none). */
   #open(): Session {
+    if (this.#image === undefined) throw new Error(`lane ${this.id} was given a task before its image`);
     const { port1, port2 } = new MessageChannel();
     const session: Session = { port: port1, pending: new Map(), stop: new AbortController() };
     this.#session = session;
@@ -147,7 +158,7 @@ export class Lane {
       else pending.reject(Object.assign(new Error(answer.error.message), { name: answer.error.name }));
     });
     port1.unref();
-    const serve: ServeTask = { kind: 'serve', port: port2 };
+    const serve: ServeTask = { kind: 'serve', port: port2, image: this.#image };
     this.#pool.run(serve, { transferList: [port2], signal: session.stop.signal }).then(
       () => this.#ended(session, new Error('the worker stopped serving')),
       (error: unknown) => this.#ended(session, error),

@@ -11,11 +11,6 @@ export interface WorkerData {
   interruptBuffer: SharedArrayBuffer;
   /** Warm interpreters of this worker may use this much WebAssembly memory in total, bytes. */
   memoryBudgetBytes: number;
-  /**
-   * What interpreters are restored from: a memory snapshot (shared by every worker, never written)
-   * and Pyodide's compiled WebAssembly module. Null: boot each interpreter from nothing.
-   */
-  image: { snapshot: SharedArrayBuffer; module: WebAssembly.Module } | null;
   /** A worker started only to make a snapshot boots no interpreter of its own. */
   snapshotMaker: boolean;
 }
@@ -36,6 +31,12 @@ export interface FunctionSource {
 export interface ServeTask {
   kind: 'serve';
   port: MessagePort;
+  /**
+   * What interpreters are restored from: a memory snapshot (shared by every worker, never written)
+   * and Pyodide's compiled WebAssembly module. Null: boot each interpreter from nothing. Sent here
+   * rather than at the thread's start, so threads start while the image is still being read.
+   */
+  image: { snapshot: SharedArrayBuffer; module: WebAssembly.Module } | null;
 }
 
 /** A task sent on a lane's port; answered by the {@link LaneAnswer} of the same id. */
