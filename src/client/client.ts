@@ -147,7 +147,7 @@ function idempotencyHeaders(options: StartOptions): Record<string, string> | und
   if (typeof key !== 'string' || !/^[\x20-\x7e]{1,255}$/.test(key) || key.trim() !== key) {
     throw new FaaspotError(
       'INVALID_IDEMPOTENCY_KEY',
-      `idempotencyKey must be 1 to 255 printable ASCII characters, without spaces at either end (a random UUID makes a good key); got ${JSON.stringify(key)}`,
+      `An idempotency key must be 1 to 255 printable ASCII characters, without spaces at either end (a random UUID makes a good key); got ${JSON.stringify(key)}`,
     );
   }
   return { 'idempotency-key': key };
