@@ -11,6 +11,7 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
 /** The longest key taken: room for a UUID with a prefix or two, or a hash, not for a payload. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
+const HEADER_NAME = IDEMPOTENCY_KEY_HEADER.toLowerCase();
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 
 /**
@@ -19,8 +20,9 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
  * ignored, since a client that sends a key counts on it.
  */
 export function readIdempotencyKey(ctx: Context): string | undefined {
-  const values = ctx.req.headersDistinct[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
-  if (values === undefined) return undefined;
+  if (!hasIdempotencyKey(ctx)) return undefined;
+  // Node joins repeated headers of unknown names with ", "; only the distinct view shows a repeat.
+  const values = ctx.req.headersDistinct[HEADER_NAME] ?? [];
   const refuse = (what: string) =>
     new ApiError(
       'INVALID_IDEMPOTENCY_KEY',
@@ -37,7 +39,7 @@ export function readIdempotencyKey(ctx: Context): string | undefined {
 
 /** Whether the request carries an `Idempotency-Key` header at all, well-formed or not. */
 export function hasIdempotencyKey(ctx: Context): boolean {
-  return ctx.req.headersDistinct[IDEMPOTENCY_KEY_HEADER.toLowerCase()] !== undefined;
+  return ctx.req.headers[HEADER_NAME] !== undefined;
 }
 
 /**
