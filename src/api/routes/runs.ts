@@ -41,6 +41,21 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
     return JSON.stringify(Object.fromEntries(args));
   }
 
+  /** The arguments of each run of a bulk, as JSON object texts. */
+  async function bulkArgs(ctx: Context): Promise<string[]> {
+    const items = await readArrayBody(ctx, config.maxBodyBytes);
+    if (items.length === 0) throw new ApiError('INVALID_REQUEST', 'bulk_rpc needs at least one item: send a JSON array of argument objects');
+    if (items.length > config.maxBulk) {
+      throw new ApiError('INVALID_REQUEST', `bulk_rpc takes at most ${config.maxBulk} items (FAASPOT_MAX_BULK); got ${items.length}: split the request`);
+    }
+    return items.map((item, index) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw new ApiError('INVALID_REQUEST', `Item ${index} of the bulk is ${describeJson(item)}; every item must be a JSON object of arguments`, { index });
+      }
+      return JSON.stringify(item);
+    });
+  }
+
   /**
    * Starts a non-blocking run or a bulk and resolves with the ids of its executions. With an
    * `Idempotency-Key`, a request that repeats an earlier one of the namespace with the key resolves
@@ -156,19 +171,7 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
   });
 
   router.post('/v1/functions/:name/bulk_rpc', async (ctx) => {
-    ctx.body = await start(ctx, 'bulk_rpc', async () => {
-      const items = await readArrayBody(ctx, config.maxBodyBytes);
-      if (items.length === 0) throw new ApiError('INVALID_REQUEST', 'bulk_rpc needs at least one item: send a JSON array of argument objects');
-      if (items.length > config.maxBulk) {
-        throw new ApiError('INVALID_REQUEST', `bulk_rpc takes at most ${config.maxBulk} items (FAASPOT_MAX_BULK); got ${items.length}: split the request`);
-      }
-      return items.map((item, index) => {
-        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-          throw new ApiError('INVALID_REQUEST', `Item ${index} of the bulk is ${describeJson(item)}; every item must be a JSON object of arguments`, { index });
-        }
-        return JSON.stringify(item);
-      });
-    });
+    ctx.body = await start(ctx, 'bulk_rpc', () => bulkArgs(ctx));
   });
 
   return router;
