@@ -15,6 +15,8 @@ export interface RunningServer {
   engine: Engine;
   /** Deletes old execution records; undefined when retention is off. */
   retention: RetentionSchedule | undefined;
+  /** Deletes idempotency keys older than `FAASPOT_IDEMPOTENCY_TTL` (expired keys are ignored before that too). */
+  idempotencyKeys: RetentionSchedule;
   /**
    * Stops gracefully: new runs are refused with 503 SHUTTING_DOWN while other requests are still
    * answered, running executions may finish for `graceMs` (default `FAASPOT_SHUTDOWN_GRACE`), queued
@@ -51,6 +53,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
         })
       : undefined;
   retention?.start();
+  const idempotencyKeys = new RetentionSchedule(store, {
+    maxAgeMs: config.idempotencyTtlSeconds * 1000,
+    deleteBatch: (before, limit) => store.deleteIdempotencyKeysBefore(before, limit),
+    onError: (error) => console.error('faaspot: deleting expired idempotency keys failed:', error),
+  });
+  idempotencyKeys.start();
   // Imported once the workers are booting: loading the HTTP stack overlaps with their start.
   const { createApp } = await import('./api/app.js');
   const app = createApp({ config, store, executor: engine });
@@ -73,11 +81,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     adminToken,
     engine,
     retention,
+    idempotencyKeys,
     shutdown(graceMs = config.shutdownGraceSeconds * 1000) {
       const drained = engine.drain(graceMs);
       stopping ??= (async () => {
         const unfinished = await drained;
         await retention?.stop();
+        await idempotencyKeys.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Runs still going are stopped; their callers and long polls are answered from what is known.
         await engine.close();
@@ -101,6 +111,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           server.closeAllConnections();
         });
         await retention?.stop();
+        await idempotencyKeys.stop();
         await engine.close();
         await store.close();
         return 0;

@@ -45,6 +45,7 @@ export {
   type FunctionInfo,
   type ListExecutionsOptions,
   type RunArgs,
+  type StartOptions,
   type TokenInfo,
   type UpdateFunctionOptions,
 } from './types.js';

@@ -7,7 +7,7 @@ import type {
   StoredExecution,
   StoredFunction,
 } from '../store/store.js';
-import { NOT_STARTED, type CancelOutcome, type EndFacts, type EndListener, type Executor, type ExecutorStatus } from './executor.js';
+import { NOT_STARTED, type CancelOutcome, type EndFacts, type EndListener, type EnqueueOptions, type Executor, type ExecutorStatus } from './executor.js';
 import type { ImageSource } from './interpreter-image.js';
 import { Lane, TaskAbortedError } from './lane.js';
 import type { FunctionSource, RunResult, RunTask, ValidateResult } from './protocol.js';
@@ -258,7 +258,7 @@ export class Engine implements Executor {
     return finished;
   }
 
-  async enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]> {
+  async enqueue(fn: StoredFunction, argsList: readonly string[], options: EnqueueOptions = {}): Promise<string[]> {
     this.#refuseWhileDraining();
     const count = argsList.length;
     const reservation = this.#queue.reserve(fn.namespace, count);
@@ -272,7 +272,7 @@ export class Engine implements Executor {
     }
     const items = argsList.map((args) => this.#newItem(fn, args, false));
     try {
-      await this.#store.insertExecutions(items.map((item) => toNewExecution(item)));
+      await this.#store.insertExecutions(items.map((item) => toNewExecution(item)), options.idempotency);
     } finally {
       this.#queue.release(fn.namespace, count);
     }

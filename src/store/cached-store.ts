@@ -3,10 +3,12 @@ import type {
   ExecutionQuery,
   FunctionPatch,
   NewExecution,
+  NewIdempotencyKey,
   QueuedExecution,
   Store,
   StoredExecution,
   StoredFunction,
+  StoredIdempotencyKey,
   StoredToken,
 } from './store.js';
 
@@ -110,8 +112,8 @@ export class CachedStore implements Store {
     return result;
   }
 
-  insertExecutions(executions: readonly NewExecution[]): Promise<void> {
-    return this.#inner.insertExecutions(executions);
+  insertExecutions(executions: readonly NewExecution[], idempotency?: NewIdempotencyKey): Promise<void> {
+    return this.#inner.insertExecutions(executions, idempotency);
   }
 
   markRunning(id: string, functionVersion: number, started: string): Promise<void> {
@@ -144,6 +146,14 @@ export class CachedStore implements Store {
 
   deleteEndedBefore(before: string, limit: number): Promise<number> {
     return this.#inner.deleteEndedBefore(before, limit);
+  }
+
+  findIdempotencyKey(namespace: string, key: string, expiredBefore: string): Promise<StoredIdempotencyKey | undefined> {
+    return this.#inner.findIdempotencyKey(namespace, key, expiredBefore);
+  }
+
+  deleteIdempotencyKeysBefore(before: string, limit: number): Promise<number> {
+    return this.#inner.deleteIdempotencyKeysBefore(before, limit);
   }
 
   close(): Promise<void> {

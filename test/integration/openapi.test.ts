@@ -94,6 +94,17 @@ describe('the OpenAPI document', () => {
     await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', { name: 'p' });
     const bulk = (await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{ name: 'a' }, { name: 'b' }])).json as string[];
     assert.equal((await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [])).json.code, 'INVALID_REQUEST');
+    const key = { 'idempotency-key': 'openapi-session' };
+    const keyed = await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{ name: 'k' }], undefined, key);
+    const replayed = await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{ name: 'k' }], undefined, key);
+    assert.deepEqual([replayed.json, replayed.headers.get('idempotent-replayed')], [keyed.json, 'true']);
+    const single = { 'idempotency-key': 'openapi-single' };
+    const once = await documented('GET', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc?name=k', undefined, undefined, single);
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', { name: 'k' }, undefined, single)).json, once.json);
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', { name: 'x' }, undefined, key)).json.code, 'IDEMPOTENCY_KEY_REUSED');
+    const empty = { 'idempotency-key': '' };
+    assert.equal((await documented('GET', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', undefined, undefined, empty)).json.code, 'INVALID_IDEMPOTENCY_KEY');
+    assert.equal((await documented('GET', '/v1/sync/functions/{name}/rpc', '/v1/sync/functions/hello/rpc', undefined, undefined, key)).json.code, 'INVALID_IDEMPOTENCY_KEY');
 
     // Executions.
     const last = bulk[1] ?? '';

@@ -39,11 +39,13 @@ class Transport:
         body: Any = _NO_BODY,
         query: Optional[Mapping[str, Any]] = None,
         timeout: Any = "default",
+        headers: Optional[Mapping[str, str]] = None,
     ) -> Tuple[Any, Dict[str, str]]:
         """Sends one request; returns the decoded JSON body (``None`` if empty) and the headers.
 
         ``timeout`` is the socket timeout in seconds: ``"default"`` uses the client's
-        ``request_timeout``, ``None`` waits as long as the server takes.
+        ``request_timeout``, ``None`` waits as long as the server takes. ``headers`` are sent
+        besides the client's own (``Authorization``, ``Accept``, ...), which they cannot replace.
 
         Raises:
             FaaspotError: the server's error (its ``code``, ``message``, status and other fields),
@@ -56,6 +58,7 @@ class Transport:
             if pairs:
                 url += "?" + urllib.parse.urlencode(pairs)
         headers = {
+            **(headers or {}),
             "Authorization": f"Token {self._token}",
             "Accept": "application/json",
             "User-Agent": f"faaspot-python/{__version__}",
