@@ -35,15 +35,10 @@ const ANSWERS_GRACE_MS = 2000;
 export async function startServer(config: Config): Promise<RunningServer> {
   // Worker threads start and Pyodide compiles while the database opens.
   const warmup = new Warmup(config);
-  let store: CachedStore | undefined;
-  let adminToken: AdminTokenBootstrap;
-  try {
-    store = new CachedStore(await openSealedStore(config));
-    adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
-  } catch (error) {
-    await Promise.allSettled([warmup.stop(), store?.close()]);
+  const { store, adminToken } = await openStore(config).catch(async (error: unknown) => {
+    await warmup.stop();
     throw error;
-  }
+  });
   const engine = await Engine.start(config, store, warmup);
   const retention =
     config.retentionSeconds > 0
@@ -119,6 +114,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await stopping;
     },
   };
+}
+
+/** The database, with an admin token in it (generated on the first start). */
+async function openStore(config: Config): Promise<{ store: CachedStore; adminToken: AdminTokenBootstrap }> {
+  const store = new CachedStore(await openSealedStore(config));
+  try {
+    return { store, adminToken: await bootstrapAdminToken(store, config.dataDir, config.adminToken) };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }
 
 /** Counts requests whose answer is not yet written, so a stop can let them finish. */
