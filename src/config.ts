@@ -48,6 +48,14 @@ export interface Config {
    */
   readonly retentionSeconds: number;
   /**
+   * How long an `Idempotency-Key` of a non-blocking run or a bulk is remembered after it was first
+   * sent, in seconds: a request with the key within that time gets the executions of the first one.
+   * `FAASPOT_IDEMPOTENCY_TTL`: a duration as for `FAASPOT_RETENTION`, from 24h to 365d; default 24h.
+   *
+   * @example FAASPOT_IDEMPOTENCY_TTL=7d
+   */
+  readonly idempotencyTtlSeconds: number;
+  /**
    * Most non-blocking executions waiting for a worker, all namespaces together; a run or a bulk that
    * does not fit is refused with 429 QUEUE_FULL. `FAASPOT_MAX_QUEUE`, default 100000.
    */
@@ -207,6 +215,22 @@ function readDuration(env: NodeJS.ProcessEnv, key: string, fallback: number): nu
   return value;
 }
 
+/** Idempotency keys are kept at least a day: clients retry across outages of hours. */
+const IDEMPOTENCY_TTL_SECONDS = { min: 86_400, max: 365 * 86_400, text: 'from 24h to 365d' } as const;
+
+function readIdempotencyTtl(env: NodeJS.ProcessEnv, key: string): number {
+  let value: number;
+  try {
+    value = readDuration(env, key, IDEMPOTENCY_TTL_SECONDS.min);
+  } catch {
+    value = NaN;
+  }
+  if (!(value >= IDEMPOTENCY_TTL_SECONDS.min && value <= IDEMPOTENCY_TTL_SECONDS.max)) {
+    throw new ConfigError(`${key} must be a duration ${IDEMPOTENCY_TTL_SECONDS.text}, such as 48h or 7d (a bare number is seconds); got ${JSON.stringify(env[key])}`);
+  }
+  return value;
+}
+
 /**
  * Reads the settings from the environment (and `overrides`, which win), validates them and returns a
  * frozen object. This is the only place that reads `process.env`.
@@ -243,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     defaultMemoryMib: readInteger(env, 'FAASPOT_DEFAULT_MEMORY', 256, MIN_MEMORY_MIB, 4096),
     maxMemoryMib: readInteger(env, 'FAASPOT_MAX_MEMORY', 2048, MIN_MEMORY_MIB, 4096),
     retentionSeconds: readDuration(env, 'FAASPOT_RETENTION', 7 * 86_400),
+    idempotencyTtlSeconds: readIdempotencyTtl(env, 'FAASPOT_IDEMPOTENCY_TTL'),
     maxQueue,
     namespaceMaxQueued: readInteger(env, 'FAASPOT_NAMESPACE_MAX_QUEUED', Math.ceil(maxQueue / 2), 1, 1_000_000_000),
     namespaceMaxRunning: readInteger(env, 'FAASPOT_NAMESPACE_MAX_RUNNING', workers, 1, 256),

@@ -7,6 +7,7 @@ import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { CallbackSender } from './callbacks/callback-sender.js';
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
+import { Warmup } from './engine/warmup.js';
 import { CachedStore } from './store/cached-store.js';
 import { RetentionSchedule } from './store/retention-schedule.js';
 
@@ -19,6 +20,8 @@ export interface RunningServer {
   retention: RetentionSchedule | undefined;
   /** Delivers completion callbacks. */
   callbacks: CallbackDispatcher;
+  /** Deletes idempotency keys older than `FAASPOT_IDEMPOTENCY_TTL` (expired keys are ignored before that too). */
+  idempotencyKeys: RetentionSchedule;
   /**
    * Stops gracefully: new runs are refused with 503 SHUTTING_DOWN while other requests are still
    * answered, running executions may finish for `graceMs` (default `FAASPOT_SHUTDOWN_GRACE`), queued
@@ -37,9 +40,13 @@ const ANSWERS_GRACE_MS = 2000;
 /** Store, then engine, then HTTP: the embedded deployment in one call. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const callbackSecret = loadCallbackSecret(config.dataDir, config.callbackSecret);
-  const store = new CachedStore(await openSealedStore(config));
-  const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
-  const engine = await Engine.start(config, store);
+  // Worker threads start and Pyodide compiles while the database opens.
+  const warmup = new Warmup(config);
+  const { store, adminToken } = await openStore(config).catch(async (error: unknown) => {
+    await warmup.stop();
+    throw error;
+  });
+  const engine = await Engine.start(config, store, warmup);
   const callbacks = new CallbackDispatcher({
     store,
     transport: new CallbackSender({ allowlist: config.callbackAllowlist, timeoutMs: config.callbackTimeoutSeconds * 1000 }),
@@ -60,6 +67,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
         })
       : undefined;
   retention?.start();
+  const idempotencyKeys = new RetentionSchedule(store, {
+    maxAgeMs: config.idempotencyTtlSeconds * 1000,
+    deleteBatch: (before, limit) => store.deleteIdempotencyKeysBefore(before, limit),
+    onError: (error) => console.error('faaspot: deleting expired idempotency keys failed:', error),
+  });
+  idempotencyKeys.start();
   // Imported once the workers are booting: loading the HTTP stack overlaps with their start.
   const { createApp } = await import('./api/app.js');
   const app = createApp({ config, store, executor: engine, callbackSecret });
@@ -83,11 +96,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     engine,
     retention,
     callbacks,
+    idempotencyKeys,
     shutdown(graceMs = config.shutdownGraceSeconds * 1000) {
       const drained = engine.drain(graceMs);
       stopping ??= (async () => {
         const unfinished = await drained;
         await retention?.stop();
+        await idempotencyKeys.stop();
         // Attempts in flight are cut short and, like retries not yet due, resumed by the next start.
         await callbacks.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -113,6 +128,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           server.closeAllConnections();
         });
         await retention?.stop();
+        await idempotencyKeys.stop();
         await callbacks.stop();
         await engine.close();
         await store.close();
@@ -121,6 +137,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await stopping;
     },
   };
+}
+
+/** The database, with an admin token in it (generated on the first start). */
+async function openStore(config: Config): Promise<{ store: CachedStore; adminToken: AdminTokenBootstrap }> {
+  const store = new CachedStore(await openSealedStore(config));
+  try {
+    return { store, adminToken: await bootstrapAdminToken(store, config.dataDir, config.adminToken) };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }
 
 /** Counts requests whose answer is not yet written, so a stop can let them finish. */

@@ -17,7 +17,7 @@ export interface OpenApiDocument {
 
 type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
 type Tag = 'functions' | 'runs' | 'executions' | 'tokens' | 'admin' | 'service';
-type HeaderName = 'X-Execution-Id' | 'X-Next-Cursor' | 'Retry-After' | 'Allow';
+type HeaderName = 'X-Execution-Id' | 'X-Next-Cursor' | 'Retry-After' | 'Allow' | 'Idempotent-Replayed';
 
 /** One route as the document describes it; what every route shares is added by {@link operation}. */
 interface OperationSpec {
@@ -64,9 +64,19 @@ const CODES_WITH_EXECUTION: ReadonlySet<ErrorCode> = new Set(['FUNCTION_FAILED',
 
 /** What a run may meet before it starts: no such function, or a server that takes no more work. */
 const RUN_ERRORS: readonly ErrorCode[] = ['INVALID_NAME', 'FUNCTION_NOT_FOUND', 'QUEUE_FULL', 'SHUTTING_DOWN'];
-/** A blocking run refuses `X-Callback-Url`; a non-blocking one checks it. */
-const BLOCKING_RUN_ERRORS: readonly ErrorCode[] = [...RUN_ERRORS, 'CALLBACK_URL_INVALID', 'FUNCTION_FAILED', 'FUNCTION_TIMEOUT'];
-const NON_BLOCKING_RUN_ERRORS: readonly ErrorCode[] = [...RUN_ERRORS, 'CALLBACK_URL_INVALID', 'CALLBACK_URL_FORBIDDEN'];
+/** A blocking run refuses `Idempotency-Key` and `X-Callback-Url`. */
+const BLOCKING_RUN_ERRORS: readonly ErrorCode[] = [...RUN_ERRORS, 'INVALID_IDEMPOTENCY_KEY', 'CALLBACK_URL_INVALID', 'FUNCTION_FAILED', 'FUNCTION_TIMEOUT'];
+/**
+ * What a non-blocking run or a bulk may also meet: a malformed Idempotency-Key, or one sent with
+ * another request; a callback URL that is malformed or not allowed.
+ */
+const START_ERRORS: readonly ErrorCode[] = [
+  ...RUN_ERRORS,
+  'INVALID_IDEMPOTENCY_KEY',
+  'IDEMPOTENCY_KEY_REUSED',
+  'CALLBACK_URL_INVALID',
+  'CALLBACK_URL_FORBIDDEN',
+];
 const CODE_CHECK_ERRORS: readonly ErrorCode[] = ['INVALID_CODE', 'INVALID_MAIN', 'INVALID_CONTEXT'];
 
 /**
@@ -144,7 +154,11 @@ function operations(config: Config): OperationSpec[] {
     schema: { description: "Whatever main returned: any JSON value." },
     headers: ['X-Execution-Id'] as const,
   };
-  const nonBlockingOk = { description: 'The id of the execution, committed as `pending`.', schema: schema('ExecutionId') };
+  const nonBlockingOk = {
+    description: 'The id of the execution, committed as `pending`; with a replayed `Idempotency-Key`, that of the first request.',
+    schema: schema('ExecutionId'),
+    headers: ['Idempotent-Replayed'] as const,
+  };
   const callbackUrl = parameter('CallbackUrl');
   const nonBlockingDescription =
     'The execution is committed as `pending` before its id is answered, and survives a restart. With ' +
@@ -152,7 +166,14 @@ function operations(config: Config): OperationSpec[] {
   const blockingDescription =
     'Runs the function and waits for it to end. A function that raises, returns something JSON cannot ' +
     'represent or is cancelled is a 502 `FUNCTION_FAILED`; one that runs past its timeout a 504 ' +
-    '`FUNCTION_TIMEOUT`; both bodies carry the `execution` record. An unknown function is a 404 before anything runs.';
+    '`FUNCTION_TIMEOUT`; both bodies carry the `execution` record. An unknown function is a 404 before anything runs. ' +
+    'An `Idempotency-Key` header is refused with a 400 `INVALID_IDEMPOTENCY_KEY`: send it with a non-blocking run.';
+  const idempotentDescription =
+    ' With an `Idempotency-Key` header, the request is remembered for `FAASPOT_IDEMPOTENCY_TTL` (at least 24 hours) in ' +
+    'the namespace: sent again with the key, it is answered with the same ids and the header `Idempotent-Replayed: true`, ' +
+    'and nothing runs again, nor is a second callback sent; the key with a different request (other arguments, ' +
+    '`X-Callback-Url`, function or kind of run) is a 422 `IDEMPOTENCY_KEY_REUSED`.';
+  const startParameters = [functionName, parameter('IdempotencyKey'), callbackUrl];
   return [
     {
       method: 'get',
@@ -266,10 +287,10 @@ function operations(config: Config): OperationSpec[] {
       operationId: 'startFunctionWithQuery',
       tag: 'runs',
       summary: 'Run without waiting; arguments from the query string',
-      description: nonBlockingDescription,
-      parameters: [functionName, parameter('QueryArguments'), callbackUrl],
+      description: nonBlockingDescription + idempotentDescription,
+      parameters: [...startParameters, parameter('QueryArguments')],
       ok: nonBlockingOk,
-      errors: NON_BLOCKING_RUN_ERRORS,
+      errors: START_ERRORS,
     },
     {
       method: 'post',
@@ -277,11 +298,11 @@ function operations(config: Config): OperationSpec[] {
       operationId: 'startFunction',
       tag: 'runs',
       summary: 'Run without waiting; arguments from the body',
-      description: nonBlockingDescription,
-      parameters: [functionName, callbackUrl],
+      description: nonBlockingDescription + idempotentDescription,
+      parameters: startParameters,
       body: runArgs,
       ok: nonBlockingOk,
-      errors: NON_BLOCKING_RUN_ERRORS,
+      errors: START_ERRORS,
     },
     {
       method: 'post',
@@ -289,15 +310,19 @@ function operations(config: Config): OperationSpec[] {
       operationId: 'startFunctionBulk',
       tag: 'runs',
       summary: 'Run once per item, without waiting',
-      description: 'One execution per item, all accepted or none. With `X-Callback-Url`, one callback per execution.',
-      parameters: [functionName, callbackUrl],
+      description: 'One execution per item, all accepted or none. With `X-Callback-Url`, one callback per execution.' + idempotentDescription,
+      parameters: startParameters,
       body: {
         description: `The arguments of each run: 1 to ${config.maxBulk} objects (\`FAASPOT_MAX_BULK\`).`,
         schema: arrayOf(schema('Arguments'), { minItems: 1, maxItems: config.maxBulk }),
         required: true,
       },
-      ok: { description: 'The ids of the executions, in the order of the items.', schema: arrayOf(schema('ExecutionId'), { minItems: 1 }) },
-      errors: NON_BLOCKING_RUN_ERRORS,
+      ok: {
+        description: 'The ids of the executions, in the order of the items; with a replayed `Idempotency-Key`, those of the first request.',
+        schema: arrayOf(schema('ExecutionId'), { minItems: 1 }),
+        headers: ['Idempotent-Replayed'],
+      },
+      errors: START_ERRORS,
     },
     {
       method: 'get',
@@ -494,6 +519,12 @@ function headers(): Record<HeaderName, unknown> {
       required: true,
       schema: { type: 'string' },
     },
+    'Idempotent-Replayed': {
+      description:
+        'Present, `true`, when the answer is that of an earlier request with the same `Idempotency-Key`: nothing new was ' +
+        'stored or run. Absent on the first answer.',
+      schema: { type: 'string', enum: ['true'] },
+    },
   };
 }
 
@@ -528,6 +559,15 @@ function parameters(): Record<string, JsonSchema> {
       style: 'form',
       explode: true,
       schema: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+    IdempotencyKey: {
+      name: 'Idempotency-Key',
+      in: 'header',
+      description:
+        'Makes the request safe to retry: 1 to 255 printable ASCII characters, such as a random UUID, chosen by the client ' +
+        'for this request and sent again with each retry of it. Keys belong to the namespace and are remembered for ' +
+        '`FAASPOT_IDEMPOTENCY_TTL` after their first use.',
+      schema: { type: 'string', pattern: '^[\\x20-\\x7E]{1,255}$', examples: ['5f0c1e0a-8d5e-4f63-9a53-2f4f0b0c9d7e'] },
     },
     Wait: {
       name: 'wait',

@@ -34,7 +34,6 @@ export {
 export {
   isTerminal,
   TERMINAL_STATUSES,
-  type CallbackOptions,
   type CreatedToken,
   type CreateFunctionOptions,
   type DeletedFunction,
@@ -47,6 +46,7 @@ export {
   type FunctionInfo,
   type ListExecutionsOptions,
   type RunArgs,
+  type StartOptions,
   type TokenInfo,
   type UpdateFunctionOptions,
 } from './types.js';

@@ -100,11 +100,24 @@ export type FunctionContext = string | Record<string, string | number | boolean 
 /** Arguments of a run: a JSON object, given to `main` as `args`. */
 export type RunArgs = Record<string, unknown>;
 
-/** Options of a run without waiting, and of a bulk. */
-export interface CallbackOptions {
+/** Options of a run that does not wait (`functions.run` without `wait`) and of `functions.runBulk`. */
+export interface StartOptions {
+  /**
+   * Makes the request safe to send again: 1 to 255 printable ASCII characters chosen for this request
+   * (a random UUID) and sent unchanged with every retry of it. Within the server's
+   * `FAASPOT_IDEMPOTENCY_TTL` (24 hours by default), the same request with the key returns the ids of
+   * the first one and runs nothing again; the key with another request is an IDEMPOTENCY_KEY_REUSED
+   * FaaspotError.
+   *
+   * @example
+   * const idempotencyKey = randomUUID();
+   * const ids = await faaspot.functions.runBulk('hello', items, { idempotencyKey }); // retry with the same key
+   */
+  idempotencyKey?: string;
   /**
    * Where the server POSTs each execution's final record once it ends, signed with
-   * `X-Faaspot-Signature` (an absolute http(s) URL the server allows; sent as `X-Callback-Url`).
+   * `X-Faaspot-Signature` (an absolute http(s) URL the server allows; sent as `X-Callback-Url`). It is
+   * part of the request an `idempotencyKey` stands for: a retry must send the same URL.
    *
    * @example { callbackUrl: 'https://hooks.example.com/faaspot' }
    */

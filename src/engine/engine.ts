@@ -8,13 +8,13 @@ import type {
   StoredFunction,
 } from '../store/store.js';
 import { requestedCallback } from '../store/store.js';
-import { NOT_STARTED, type CancelOutcome, type EndFacts, type EndListener, type Executor, type ExecutorStatus } from './executor.js';
-import type { EnqueueOptions } from './executor.js';
-import { compilePyodide, loadOrMakeImage, type ImageSource, type InterpreterImage } from './interpreter-image.js';
+import { NOT_STARTED, type CancelOutcome, type EndFacts, type EndListener, type EnqueueOptions, type Executor, type ExecutorStatus } from './executor.js';
+import type { ImageSource } from './interpreter-image.js';
 import { Lane, TaskAbortedError } from './lane.js';
-import type { FunctionSource, RunResult, RunTask, SnapshotResult, ValidateResult } from './protocol.js';
+import type { FunctionSource, RunResult, RunTask, ValidateResult } from './protocol.js';
 import { RunQueue } from './run-queue.js';
 import { RunRefusedError } from './run-refused-error.js';
+import { Warmup } from './warmup.js';
 
 /** Settings of the {@link Engine}; see `Config` for their meaning and defaults. */
 export interface EngineConfig {
@@ -55,7 +55,6 @@ interface QueueItem {
 interface Running {
   item: QueueItem;
   lane: Lane;
-  controller: AbortController;
   stopReason: 'timeout' | 'cancelled' | undefined;
   timers: NodeJS.Timeout[];
   timeoutSeconds: number;
@@ -68,7 +67,17 @@ export function functionFilename(name: string): string {
   return name.endsWith('.py') ? name : `${name}.py`;
 }
 
-const now = () => new Date().toISOString();
+let nowMs = -1;
+let nowIso = '';
+/** The time as an ISO 8601 text; formatted once per millisecond, as every run takes three. */
+function now(): string {
+  const ms = Date.now();
+  if (ms !== nowMs) {
+    nowMs = ms;
+    nowIso = new Date(ms).toISOString();
+  }
+  return nowIso;
+}
 
 /**
  * A worker boots its next pristine interpreter once it has been idle this long. A boot holds the
@@ -97,8 +106,7 @@ export class Engine implements Executor {
   #validatorCreated: (lane: Lane) => void = () => {};
   /** The validator once it exists: a stop during warm-up must not wait for one that never will. */
   #validatorLane: Lane | undefined;
-  /** The worker making a snapshot, while it does. */
-  #maker: Lane | undefined;
+  readonly #warmup: Warmup;
   #image: ImageSource | 'pending' = 'pending';
   readonly #queue: RunQueue<QueueItem>;
   readonly #running = new Map<string, Running>();
@@ -114,9 +122,10 @@ export class Engine implements Executor {
   /** Set once {@link drain} begins: no run is taken or started any more. */
   #draining: { done: Promise<number>; idle: () => void; graceOver: () => void; timer?: NodeJS.Timeout; deadline: number } | undefined;
 
-  private constructor(config: EngineConfig, store: Store) {
+  private constructor(config: EngineConfig, store: Store, warmup: Warmup) {
     this.#config = Object.freeze({ ...config });
     this.#store = store;
+    this.#warmup = warmup;
     this.#queue = new RunQueue({
       maxQueued: config.maxQueue,
       namespaceMaxQueued: config.namespaceMaxQueued,
@@ -129,9 +138,19 @@ export class Engine implements Executor {
 
   /**
    * Recovers from the previous process (fails what it left running, re-queues pending executions),
-   * then starts the workers warming. Resolves before they are warm; see {@link status}.
+   * then starts the workers warming. Resolves before they are warm; see {@link status}. `warmup`: the
+   * threads and image, if begun earlier (before the store opened); stopped if the start fails.
    */
-  static async start(config: EngineConfig, store: Store): Promise<Engine> {
+  static async start(config: EngineConfig, store: Store, warmup: Warmup = new Warmup(config)): Promise<Engine> {
+    try {
+      return await Engine.#recover(config, store, warmup);
+    } catch (error) {
+      await warmup.stop();
+      throw error;
+    }
+  }
+
+  static async #recover(config: EngineConfig, store: Store, warmup: Warmup): Promise<Engine> {
     await store.failInterrupted({
       status: 'failed',
       output: null,
@@ -141,7 +160,7 @@ export class Engine implements Executor {
       finished: now(),
       durationMs: null,
     });
-    const engine = new Engine(config, store);
+    const engine = new Engine(config, store, warmup);
     for (const queued of await store.listQueued()) {
       const item: QueueItem = {
         id: queued.id,
@@ -172,11 +191,14 @@ export class Engine implements Executor {
    */
   #warmUp(): void {
     this.#warming = (async () => {
-      const image = await this.#prepareImage();
+      const { image, source } = await this.#warmup.image;
+      this.#image = source;
       if (this.#closing) return;
-      const perLane = Math.floor(this.#config.memoryBudgetBytes / this.#config.workers);
-      for (let i = 0; i < this.#config.workers; i++) this.#lanes.push(new Lane(i, perLane, image));
-      for (const lane of this.#lanes) lane.busy = true;
+      for (const lane of this.#warmup.lanes) {
+        lane.provide(image);
+        lane.busy = true;
+        this.#lanes.push(lane);
+      }
       await Promise.all(
         this.#lanes.map(async (lane) => {
           try {
@@ -190,33 +212,11 @@ export class Engine implements Executor {
       this.#warm = true;
       // Started last so it does not compete for the cores with the workers that run functions.
       if (this.#closing) return;
-      this.#validatorLane = new Lane(this.#config.workers, 0, image);
+      this.#validatorLane = new Lane(this.#config.workers, 0);
+      this.#validatorLane.provide(image);
       this.#validatorCreated(this.#validatorLane);
     })();
     this.#warming.catch(() => {});
-  }
-
-  /** The image workers restore from; null (each worker boots from nothing) if it cannot be had. */
-  async #prepareImage(): Promise<InterpreterImage | null> {
-    try {
-      const { image, source } = await loadOrMakeImage(this.#config.snapshotDir, compilePyodide(), (m) => this.#makeSnapshot(m));
-      this.#image = source;
-      return image;
-    } catch {
-      this.#image = 'none';
-      return null;
-    }
-  }
-
-  async #makeSnapshot(module: WebAssembly.Module): Promise<Uint8Array> {
-    const maker = new Lane(-1, 0, null, true);
-    this.#maker = maker;
-    try {
-      return (await maker.exec<SnapshotResult>({ kind: 'snapshot', module })).snapshot;
-    } finally {
-      this.#maker = undefined;
-      await maker.destroy();
-    }
   }
 
   status(): ExecutorStatus {
@@ -276,7 +276,7 @@ export class Engine implements Executor {
     }
     const items = argsList.map((args) => ({ ...this.#newItem(fn, args, false), callbackUrl: options.callbackUrl }));
     try {
-      await this.#store.insertExecutions(items.map((item) => toNewExecution(item)));
+      await this.#store.insertExecutions(items.map((item) => toNewExecution(item)), options.idempotency);
     } finally {
       this.#queue.release(fn.namespace, count);
     }
@@ -386,10 +386,7 @@ export class Engine implements Executor {
     for (const item of this.#queue.items()) clearTimeout(item.waitTimer);
     for (const running of this.#running.values()) running.timers.forEach(clearTimeout);
     for (const lane of this.#lanes) clearTimeout(lane.replacementTimer);
-    const lanes = [...this.#lanes];
-    if (this.#validatorLane) lanes.push(this.#validatorLane);
-    if (this.#maker) lanes.push(this.#maker);
-    await Promise.allSettled(lanes.map((lane) => lane.destroy()));
+    await Promise.allSettled([this.#warmup.stop(), this.#validatorLane?.destroy()]);
     // Long polls answer with the record as it stands, while the server still can.
     for (const waiters of [...this.#waiters.values()]) for (const wake of [...waiters]) wake();
   }
@@ -525,7 +522,6 @@ export class Engine implements Executor {
     const running: Running = {
       item,
       lane,
-      controller: new AbortController(),
       stopReason: undefined,
       timers: [],
       timeoutSeconds: 0,
@@ -580,11 +576,11 @@ export class Engine implements Executor {
           const cold = !lane.warm.has(key);
           if (cold) this.#coldStarts++;
           running.coldStart = cold;
-          let result = await lane.exec<RunResult>(task(cold), running.controller.signal);
+          let result = await lane.exec<RunResult>(task(cold));
           if (result.outcome === 'not-loaded') {
             this.#coldStarts++;
             running.coldStart = true;
-            result = await lane.exec<RunResult>(task(true), running.controller.signal);
+            result = await lane.exec<RunResult>(task(true));
           }
           end = this.#endFromResult(result, running);
         }
@@ -613,7 +609,7 @@ export class Engine implements Executor {
     running.stopReason = reason;
     running.lane.interrupt();
     // Code that ignores the interrupt (a C loop, time.sleep) is stopped by ending its thread.
-    running.timers.push(setTimeout(() => running.controller.abort(), this.#config.killGraceMs));
+    running.timers.push(setTimeout(() => running.lane.hardStop(), this.#config.killGraceMs));
   }
 
   #stoppedError(running: Running, traceback: string | null): ExecutionError {

@@ -1,4 +1,4 @@
-import type { StoredExecution, StoredFunction } from '../store/store.js';
+import type { NewIdempotencyKey, StoredExecution, StoredFunction } from '../store/store.js';
 import type { ImageSource } from './interpreter-image.js';
 import type { ValidateResult } from './protocol.js';
 
@@ -37,6 +37,21 @@ export interface ExecutorStatus {
   image: ImageSource | 'pending';
 }
 
+/** How {@link Executor.enqueue} records the executions it queues, and handles them beyond running them. */
+export interface EnqueueOptions {
+  /**
+   * An `Idempotency-Key` to commit with the executions, in the same transaction, so that neither is
+   * ever stored without the other. When the namespace holds the key already (a request with it
+   * committed first), nothing is stored or queued and enqueue rejects with `IdempotencyKeyTakenError`.
+   */
+  idempotency?: NewIdempotencyKey;
+  /**
+   * Where to POST each execution's final record once it has ended, stored with the execution (an
+   * absolute http(s) URL that the caller has already checked against the allowlist).
+   */
+  callbackUrl?: string;
+}
+
 /** What is known of an ended execution beyond its record. */
 export interface EndFacts {
   /** Its function had to be loaded into a pristine interpreter for it. */
@@ -45,15 +60,6 @@ export interface EndFacts {
 
 /** Told of every execution that ends, once its final record is written. Must not throw. */
 export type EndListener = (record: StoredExecution, facts: EndFacts) => void;
-
-/** How a non-blocking run is to be handled beyond running it. */
-export interface EnqueueOptions {
-  /**
-   * Where to POST each execution's final record once it has ended, stored with the execution (an
-   * absolute http(s) URL that the caller has already checked against the allowlist).
-   */
-  callbackUrl?: string;
-}
 
 /**
  * What the HTTP API asks of the engine. The API never sees threads or interpreters; tests can

@@ -4,11 +4,13 @@ import type {
   ExecutionQuery,
   FunctionPatch,
   NewExecution,
+  NewIdempotencyKey,
   OwedCallback,
   QueuedExecution,
   Store,
   StoredExecution,
   StoredFunction,
+  StoredIdempotencyKey,
   StoredToken,
 } from './store.js';
 
@@ -112,8 +114,8 @@ export class CachedStore implements Store {
     return result;
   }
 
-  insertExecutions(executions: readonly NewExecution[]): Promise<void> {
-    return this.#inner.insertExecutions(executions);
+  insertExecutions(executions: readonly NewExecution[], idempotency?: NewIdempotencyKey): Promise<void> {
+    return this.#inner.insertExecutions(executions, idempotency);
   }
 
   markRunning(id: string, functionVersion: number, started: string): Promise<void> {
@@ -146,6 +148,14 @@ export class CachedStore implements Store {
 
   deleteEndedBefore(before: string, limit: number): Promise<number> {
     return this.#inner.deleteEndedBefore(before, limit);
+  }
+
+  findIdempotencyKey(namespace: string, key: string, expiredBefore: string): Promise<StoredIdempotencyKey | undefined> {
+    return this.#inner.findIdempotencyKey(namespace, key, expiredBefore);
+  }
+
+  deleteIdempotencyKeysBefore(before: string, limit: number): Promise<number> {
+    return this.#inner.deleteIdempotencyKeysBefore(before, limit);
   }
 
   beginCallbackAttempt(id: string): Promise<StoredExecution | undefined> {

@@ -1,20 +1,24 @@
 import { Migrator, sql, type Kysely, type Selectable } from 'kysely';
 import { ContextKeyError, type ContextCipher } from './context-cipher.js';
-import type { Database, ExecutionStatus, ExecutionsTable, FunctionsTable, TokensTable } from './schema.js';
+import type { Database, ExecutionStatus, ExecutionsTable, FunctionsTable, IdempotencyKeysTable, TokensTable } from './schema.js';
 import { GroupCommit } from './group-commit.js';
 import { StaticMigrationProvider } from './migrations.js';
 import {
+  IdempotencyKeyTakenError,
   NameTakenError,
   type CallbackSettlement,
   type ExecutionEnd,
   type ExecutionQuery,
   type FunctionPatch,
+  type IdempotentRoute,
   type NewExecution,
+  type NewIdempotencyKey,
   type OwedCallback,
   type QueuedExecution,
   type Store,
   type StoredExecution,
   type StoredFunction,
+  type StoredIdempotencyKey,
   type StoredToken,
 } from './store.js';
 
@@ -259,7 +263,7 @@ export class KyselyStore implements Store {
     });
   }
 
-  async insertExecutions(executions: readonly NewExecution[]): Promise<void> {
+  async insertExecutions(executions: readonly NewExecution[], idempotency?: NewIdempotencyKey): Promise<void> {
     const rows = executions.map((e) => ({
       id: e.id,
       namespace: e.namespace,
@@ -278,11 +282,38 @@ export class KyselyStore implements Store {
       callback_state: e.callbackUrl === undefined ? null : ('pending' as const),
       ...(e.end && endColumns(e.end)),
     }));
+    const keyRow = idempotency && {
+      namespace: idempotency.namespace,
+      key: idempotency.key,
+      fingerprint: idempotency.fingerprint,
+      route: idempotency.route,
+      function_name: idempotency.functionName,
+      execution_ids: JSON.stringify(executions.map((e) => e.id)),
+      created: idempotency.created,
+    };
     await this.#executionWrites.run(async (trx) => {
+      if (idempotency && keyRow) {
+        // The key goes first: when it is taken, the statement fails and the transaction with it, so
+        // the executions are never stored without their key, nor the key without them.
+        await trx
+          .deleteFrom('idempotency_keys')
+          .where('namespace', '=', idempotency.namespace)
+          .where('key', '=', idempotency.key)
+          .where('created', '<', idempotency.expiredBefore)
+          .execute();
+        try {
+          await trx.insertInto('idempotency_keys').values(keyRow).execute();
+        } catch (error) {
+          if (this.#isUniqueViolation(error)) {
+            throw new IdempotencyKeyTakenError(`The namespace ${idempotency.namespace} holds the idempotency key already`, { cause: error });
+          }
+          throw error;
+        }
+      }
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx.insertInto('executions').values(rows.slice(i, i + INSERT_CHUNK)).execute();
       }
-    }, rows.length <= INSERT_CHUNK);
+    }, rows.length <= INSERT_CHUNK && !idempotency);
   }
 
   async markRunning(id: string, functionVersion: number, started: string): Promise<void> {
@@ -391,6 +422,28 @@ export class KyselyStore implements Store {
     return Number(result.numDeletedRows);
   }
 
+  async findIdempotencyKey(namespace: string, key: string, expiredBefore: string): Promise<StoredIdempotencyKey | undefined> {
+    const row = await this.#db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('namespace', '=', namespace)
+      .where('key', '=', key)
+      .where('created', '>=', expiredBefore)
+      .executeTakeFirst();
+    return row && toIdempotencyKey(row);
+  }
+
+  async deleteIdempotencyKeysBefore(before: string, limit: number): Promise<number> {
+    // Bounded batches through the index on `created`, as deleteEndedBefore does for executions.
+    const result = await this.#db
+      .deleteFrom('idempotency_keys')
+      .where('seq', 'in', (eb) =>
+        eb.selectFrom('idempotency_keys').select('seq').where('created', '<', before).orderBy('created').limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async beginCallbackAttempt(id: string): Promise<StoredExecution | undefined> {
     const row = await this.#executionWrites.run(
       (trx) =>
@@ -491,6 +544,18 @@ function toFunction(row: Selectable<FunctionsTable>): StoredFunction {
     memoryMib: row.memory_mib,
     created: row.created,
     updated: row.updated,
+  };
+}
+
+function toIdempotencyKey(row: Selectable<IdempotencyKeysTable>): StoredIdempotencyKey {
+  return {
+    namespace: row.namespace,
+    key: row.key,
+    fingerprint: row.fingerprint,
+    route: row.route as IdempotentRoute,
+    functionName: row.function_name,
+    executionIds: JSON.parse(row.execution_ids) as string[],
+    created: row.created,
   };
 }
 

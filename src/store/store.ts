@@ -146,6 +146,45 @@ export interface FunctionPatch {
   memoryMib?: number;
 }
 
+/** The kinds of request an `Idempotency-Key` may stand for: a non-blocking run, or a bulk. */
+export type IdempotentRoute = 'rpc' | 'bulk_rpc';
+
+/** An `Idempotency-Key` to record with the executions of the request that sent it first. */
+export interface NewIdempotencyKey {
+  namespace: string;
+  key: string;
+  /** What the request asked for, hashed: a later request with the key must ask for the same. */
+  fingerprint: string;
+  route: IdempotentRoute;
+  /** The function's name as the request gave it. */
+  functionName: string;
+  created: string;
+  /**
+   * Where the key's lifetime ends, looking back: a row of the same key created before this (ISO 8601)
+   * has expired and is replaced; one created since holds the key.
+   */
+  expiredBefore: string;
+}
+
+/** An `Idempotency-Key` as stored, with the ids of the executions its request produced, in order. */
+export interface StoredIdempotencyKey {
+  namespace: string;
+  key: string;
+  fingerprint: string;
+  route: IdempotentRoute;
+  functionName: string;
+  executionIds: string[];
+  created: string;
+}
+
+/**
+ * Thrown by {@link Store.insertExecutions} when the namespace already holds the idempotency key, by a
+ * request that committed first; nothing of the insert is stored.
+ */
+export class IdempotencyKeyTakenError extends Error {
+  override name = 'IdempotencyKeyTakenError';
+}
+
 /** Thrown by {@link Store.createFunction} and {@link Store.updateFunction} when the name is taken. */
 export class NameTakenError extends Error {
   override name = 'NameTakenError';
@@ -175,8 +214,12 @@ export interface Store {
     cancelled: ExecutionEnd,
   ): Promise<{ fn: StoredFunction; cancelledIds: string[] } | undefined>;
 
-  /** Inserts all or none, committed when the promise resolves. */
-  insertExecutions(executions: readonly NewExecution[]): Promise<void>;
+  /**
+   * Inserts all or none, committed when the promise resolves. With `idempotency`, the key is recorded
+   * with the executions in the same transaction; when the namespace holds the key already (unexpired),
+   * nothing is stored and the promise rejects with {@link IdempotencyKeyTakenError}.
+   */
+  insertExecutions(executions: readonly NewExecution[], idempotency?: NewIdempotencyKey): Promise<void>;
   markRunning(id: string, functionVersion: number, started: string): Promise<void>;
   /** Writes the end of a run unless it already ended; false when it had. */
   finishExecution(id: string, end: ExecutionEnd): Promise<boolean>;
@@ -192,6 +235,11 @@ export interface Store {
    * before `before` (ISO 8601), oldest first; never a pending or running one. Returns how many.
    */
   deleteEndedBefore(before: string, limit: number): Promise<number>;
+
+  /** The namespace's idempotency key, unless it was created before `expiredBefore` (ISO 8601): it has expired then. */
+  findIdempotencyKey(namespace: string, key: string, expiredBefore: string): Promise<StoredIdempotencyKey | undefined>;
+  /** Deletes at most `limit` idempotency keys created before `before` (ISO 8601), oldest first. Returns how many. */
+  deleteIdempotencyKeysBefore(before: string, limit: number): Promise<number>;
 
   /**
    * Counts one more delivery attempt of the pending callback of an ended execution, then returns its

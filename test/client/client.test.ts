@@ -164,6 +164,95 @@ describe('TypeScript client', () => {
     }
   });
 
+  test('run and runBulk with idempotencyKey: a retry returns the same ids and runs nothing; the key with another request is IDEMPOTENCY_KEY_REUSED', async () => {
+    const sent: Headers[] = [];
+    const watched = new Faaspot({
+      url: s.url,
+      token: ADMIN_TOKEN,
+      fetch: (input, init) => {
+        sent.push(new Headers(init?.headers));
+        return fetch(input, init);
+      },
+    });
+    await client.functions.create('tally', { code: 'RUNS = 0\n\ndef main(args, context):\n    global RUNS\n    RUNS += 1\n    return RUNS\n' });
+    const argsList = [{ item: 'a' }, { item: 'b' }];
+    const ids = await watched.functions.runBulk('tally', argsList, { idempotencyKey: 'client-bulk-1' });
+    assert.equal(sent[0]?.get('idempotency-key'), 'client-bulk-1');
+    await client.executions.waitAll(ids);
+    assert.deepEqual(await watched.functions.runBulk('tally', argsList, { idempotencyKey: 'client-bulk-1' }), ids);
+    const records = await client.executions.list({ includeCompleted: true, function: 'tally' });
+    assert.equal(records.executions.length, 2, 'the retry created no execution');
+
+    const id = await watched.functions.run('tally', { item: 'c' }, { idempotencyKey: 'client-run-1' });
+    assert.equal(await watched.functions.run('tally', { item: 'c' }, { idempotencyKey: 'client-run-1' }), id);
+    await assert.rejects(watched.functions.runBulk('tally', [{ item: 'other' }], { idempotencyKey: 'client-bulk-1' }), (error) => {
+      assert.ok(FaaspotError.is(error, 'IDEMPOTENCY_KEY_REUSED'));
+      assert.equal(error.status, 422);
+      assert.match(error.message, /client-bulk-1/);
+      return true;
+    });
+    // Without a key, nothing is sent for one.
+    sent.length = 0;
+    await watched.functions.run('tally', { item: 'd' });
+    assert.equal(sent[0]?.get('idempotency-key'), null);
+
+    const count = sent.length;
+    for (const idempotencyKey of ['', ' padded', 'k'.repeat(256), 'caf\u00e9', 'snow\u2603']) {
+      await assert.rejects(watched.functions.runBulk('tally', argsList, { idempotencyKey }), (error) => {
+        assert.ok(FaaspotError.is(error, 'INVALID_IDEMPOTENCY_KEY'), JSON.stringify(idempotencyKey));
+        assert.equal(error.status, null, 'refused before anything is sent');
+        return true;
+      });
+    }
+    assert.equal(sent.length, count);
+    await assert.rejects(watched.functions.run('tally', {}, { wait: true, idempotencyKey: 'client-sync' }), (error) => {
+      assert.ok(FaaspotError.is(error, 'INVALID_IDEMPOTENCY_KEY'));
+      assert.equal(error.status, 400, 'the server refuses a key on a blocking run');
+      return true;
+    });
+  });
+
+  test('run and runBulk with both idempotencyKey and callbackUrl send both headers; a retry neither runs nor calls back again', async () => {
+    const receiver = await CallbackReceiver.start();
+    try {
+      const sent: Headers[] = [];
+      const watched = new Faaspot({
+        url: s.url,
+        token: ADMIN_TOKEN,
+        fetch: (input, init) => {
+          sent.push(new Headers(init?.headers));
+          return fetch(input, init);
+        },
+      });
+      await client.functions.create('both', { code: HELLO });
+      const options = { idempotencyKey: 'client-both-1', callbackUrl: receiver.url('/both') };
+      const id = await watched.functions.run('both', { name: 'x' }, options);
+      assert.equal(sent[0]?.get('idempotency-key'), 'client-both-1');
+      assert.equal(sent[0]?.get('x-callback-url'), receiver.url('/both'));
+      await receiver.waitFor('/both');
+      assert.equal(await watched.functions.run('both', { name: 'x' }, options), id);
+      const bulkOptions = { idempotencyKey: 'client-both-2', callbackUrl: receiver.url('/both-bulk') };
+      const ids = await watched.functions.runBulk('both', [{ name: 'a' }, { name: 'b' }], bulkOptions);
+      assert.equal(sent[2]?.get('idempotency-key'), 'client-both-2');
+      assert.equal(sent[2]?.get('x-callback-url'), receiver.url('/both-bulk'));
+      await receiver.waitFor('/both-bulk', 2);
+      assert.deepEqual(await watched.functions.runBulk('both', [{ name: 'a' }, { name: 'b' }], bulkOptions), ids);
+      await assert.rejects(
+        watched.functions.run('both', { name: 'x' }, { ...options, callbackUrl: receiver.url('/elsewhere') }),
+        (error) => FaaspotError.is(error, 'IDEMPOTENCY_KEY_REUSED') && error.status === 422,
+      );
+      await client.executions.waitAll([id, ...ids]);
+      // Give a stray second delivery the time to arrive before counting.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(receiver.at('/both').length, 1, 'one callback for the run, however often it was sent');
+      assert.equal(receiver.at('/both-bulk').length, 2);
+      assert.equal(receiver.at('/elsewhere').length, 0);
+      assert.equal((await client.executions.get(id)).callback?.url, receiver.url('/both'));
+    } finally {
+      await receiver.close();
+    }
+  });
+
   test('list filters by function and status and pages with nextCursor; listAll follows the pages', async () => {
     await client.functions.create('quick', { code: 'def main(args, context):\n    return args["i"]\n' });
     const ids = await client.functions.runBulk(

@@ -104,6 +104,23 @@ describe('the OpenAPI document', () => {
     const notUrl = { 'x-callback-url': 'nowhere' };
     assert.equal((await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{}], undefined, notUrl)).json.code, 'CALLBACK_URL_INVALID');
     assert.equal((await documented('GET', '/v1/sync/functions/{name}/rpc', '/v1/sync/functions/hello/rpc', undefined, undefined, loopbackHook)).json.code, 'CALLBACK_URL_INVALID');
+    const key = { 'idempotency-key': 'openapi-session' };
+    const keyed = await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{ name: 'k' }], undefined, key);
+    const replayed = await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{ name: 'k' }], undefined, key);
+    assert.deepEqual([replayed.json, replayed.headers.get('idempotent-replayed')], [keyed.json, 'true']);
+    const single = { 'idempotency-key': 'openapi-single' };
+    const once = await documented('GET', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc?name=k', undefined, undefined, single);
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', { name: 'k' }, undefined, single)).json, once.json);
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', { name: 'x' }, undefined, key)).json.code, 'IDEMPOTENCY_KEY_REUSED');
+    const empty = { 'idempotency-key': '' };
+    assert.equal((await documented('GET', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', undefined, undefined, empty)).json.code, 'INVALID_IDEMPOTENCY_KEY');
+    assert.equal((await documented('GET', '/v1/sync/functions/{name}/rpc', '/v1/sync/functions/hello/rpc', undefined, undefined, key)).json.code, 'INVALID_IDEMPOTENCY_KEY');
+    const both = { 'idempotency-key': 'openapi-both', 'x-callback-url': 'http://127.0.0.1:9/hook' };
+    const withBoth = await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', {}, undefined, both);
+    const bothAgain = await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', {}, undefined, both);
+    assert.deepEqual([bothAgain.json, bothAgain.headers.get('idempotent-replayed')], [withBoth.json, 'true']);
+    const elsewhere = { ...both, 'x-callback-url': 'http://127.0.0.1:9/elsewhere' };
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', {}, undefined, elsewhere)).json.code, 'IDEMPOTENCY_KEY_REUSED');
 
     // Executions.
     const last = bulk[1] ?? '';

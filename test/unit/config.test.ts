@@ -37,6 +37,19 @@ describe('loadConfig', () => {
     for (const raw of ['7w', '-1d', '1.5d', 'never', 'd']) assert.throws(() => loadConfig({ FAASPOT_RETENTION: raw }), /FAASPOT_RETENTION/, raw);
   });
 
+  test('FAASPOT_IDEMPOTENCY_TTL is a duration from 24h to 365d, 24h by default, and names itself otherwise', () => {
+    assert.equal(loadConfig({}).idempotencyTtlSeconds, 86_400);
+    const cases: [string, number][] = [['24h', 86_400], ['1d', 86_400], ['48h', 172_800], ['7d', 604_800], ['86400', 86_400], ['365d', 31_536_000]];
+    for (const [raw, seconds] of cases) assert.equal(loadConfig({ FAASPOT_IDEMPOTENCY_TTL: raw }).idempotencyTtlSeconds, seconds, raw);
+    for (const raw of ['23h', '0', 'off', '366d', '1w', 'forever']) {
+      assert.throws(
+        () => loadConfig({ FAASPOT_IDEMPOTENCY_TTL: raw }),
+        (e: unknown) => e instanceof ConfigError && /FAASPOT_IDEMPOTENCY_TTL must be a duration from 24h to 365d/.test(e.message),
+        raw,
+      );
+    }
+  });
+
   test('overload and shutdown limits: a namespace may fill half the queue and use every worker by default', () => {
     const defaults = loadConfig({ FAASPOT_WORKERS: '4' });
     assert.equal(defaults.maxQueue, 100_000);

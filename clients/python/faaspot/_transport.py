@@ -45,7 +45,7 @@ class Transport:
 
         ``timeout`` is the socket timeout in seconds: ``"default"`` uses the client's
         ``request_timeout``, ``None`` waits as long as the server takes. ``headers`` are sent
-        besides the client's own.
+        besides the client's own (``Authorization``, ``Accept``, ...), which they cannot replace.
 
         Raises:
             FaaspotError: the server's error (its ``code``, ``message``, status and other fields),

@@ -378,6 +378,57 @@ class CallbackTests(ServerTestCase):
                               callback_url=self.receiver.url + "/sync")
         self.assertEqual(self.faaspot.executions.list(function=name, include_completed=True), [])
 
+    def test_a_retry_with_the_same_key_and_callback_url_calls_back_once(self):
+        name = self.create("hello", HELLO)
+        key = str(uuid.uuid4())
+        url = self.receiver.url + "/keyed"
+        ids = self.faaspot.functions.run_bulk(name, [{"n": 1}, {"n": 2}], idempotency_key=key, callback_url=url)
+        self.receiver.wait_for("/keyed", 2)
+        self.assertEqual(self.faaspot.functions.run_bulk(name, [{"n": 1}, {"n": 2}], idempotency_key=key,
+                                                         callback_url=url), ids)
+        # The callback URL is part of the request the key stands for.
+        self.assertRaisesCode("IDEMPOTENCY_KEY_REUSED", 422, self.faaspot.functions.run_bulk, name,
+                              [{"n": 1}, {"n": 2}], idempotency_key=key, callback_url=self.receiver.url + "/other")
+        self.assertRaisesCode("IDEMPOTENCY_KEY_REUSED", 422, self.faaspot.functions.run_bulk, name,
+                              [{"n": 1}, {"n": 2}], idempotency_key=key)
+        # Awaiting the callback of a later run gives a stray second one of the bulk time to arrive.
+        self.faaspot.functions.run(name, callback_url=self.receiver.url + "/after")
+        self.receiver.wait_for("/after")
+        self.assertEqual(len(self.receiver.at("/keyed")), 2)
+        self.assertEqual(self.receiver.at("/other"), [])
+        for execution_id in ids:
+            self.assertEqual(self.faaspot.executions.get(execution_id)["callback"]["url"], url)
+        self.assertEqual(len(self.faaspot.executions.list(include_completed=True, function=name)), 3)
+
+
+class IdempotencyTests(ServerTestCase):
+    def test_a_retried_bulk_returns_the_same_ids_and_runs_once(self):
+        name = self.create("tally", HELLO)
+        key = str(uuid.uuid4())
+        args_list = [{"n": 1}, {"n": 2}]
+        ids = self.faaspot.functions.run_bulk(name, args_list, idempotency_key=key)
+        self.assertEqual(self.faaspot.functions.run_bulk(name, args_list, idempotency_key=key), ids)
+        for execution_id in ids:
+            self.assertEqual(self.faaspot.executions.get(execution_id, wait=True)["status"], "completed")
+        self.assertEqual(self.faaspot.functions.run_bulk(name, args_list, idempotency_key=key), ids)
+        self.assertEqual(len(self.faaspot.executions.list(include_completed=True, function=name)), 2)
+
+        run_key = str(uuid.uuid4())
+        execution_id = self.faaspot.functions.run(name, {"n": 3}, idempotency_key=run_key)
+        self.assertEqual(self.faaspot.functions.run(name, {"n": 3}, idempotency_key=run_key), execution_id)
+        self.assertEqual(len(self.faaspot.executions.list(include_completed=True, function=name)), 3)
+
+    def test_the_key_with_another_request_is_refused(self):
+        name = self.create("tally", HELLO)
+        key = str(uuid.uuid4())
+        self.faaspot.functions.run_bulk(name, [{"n": 1}], idempotency_key=key)
+        error = self.assertRaisesCode("IDEMPOTENCY_KEY_REUSED", 422, self.faaspot.functions.run_bulk, name, [{"n": 2}],
+                                      idempotency_key=key)
+        self.assertIn(key, error.message)
+        self.assertRaisesCode("IDEMPOTENCY_KEY_REUSED", 422, self.faaspot.functions.run, name, {"n": 1},
+                              idempotency_key=key)
+        self.assertEqual(len(self.faaspot.executions.list(include_completed=True, function=name)), 1)
+
 
 if __name__ == "__main__":
     unittest.main()
