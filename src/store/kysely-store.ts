@@ -377,7 +377,7 @@ export class KyselyStore implements Store {
   async listQueued(): Promise<QueuedExecution[]> {
     const rows = await this.#db
       .selectFrom('executions')
-      .select(['id', 'namespace', 'function_id', 'args', 'blocking', 'callback_url'])
+      .select(['id', 'namespace', 'function_id', 'function_name', 'args', 'blocking', 'created', 'callback_url'])
       .where('status', '=', 'pending')
       .where('blocking', '=', 0)
       .orderBy('seq')
@@ -386,8 +386,10 @@ export class KyselyStore implements Store {
       id: r.id,
       namespace: r.namespace,
       functionId: r.function_id,
+      functionName: r.function_name,
       args: r.args,
       blocking: r.blocking === 1,
+      created: r.created,
       ...(r.callback_url !== null && { callbackUrl: r.callback_url }),
     }));
   }

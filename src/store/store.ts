@@ -107,8 +107,11 @@ export interface QueuedExecution {
   id: string;
   namespace: string;
   functionId: string;
+  /** The function's name when the execution was accepted. */
+  functionName: string;
   args: string;
   blocking: boolean;
+  created: string;
   /** Its callback URL, if it has one. */
   callbackUrl?: string | undefined;
 }
