@@ -1,5 +1,8 @@
 import Tinypool from 'tinypool';
 import type {
+  LaneAnswer,
+  LaneRequest,
+  ServeTask,
   SnapshotResult,
   RunResult,
   RunTask,
@@ -22,9 +25,8 @@ const data = Tinypool.workerData as WorkerData;
 // interpreter's may reach the server's output. The worker itself reports through task results only.
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) console[method] = () => {};
 const interrupt = new Int32Array(data.interruptBuffer);
-const image: InterpreterImage | undefined = data.image
-  ? { snapshot: new Uint8Array(data.image.snapshot), module: data.image.module }
-  : undefined;
+/** Set by the lane's `serve` task, before any other task arrives. */
+let image: InterpreterImage | undefined;
 
 let pristineReady = false;
 /**
@@ -32,7 +34,7 @@ let pristineReady = false;
  * thread for about a tenth of a second, so the engine asks for the replacement (a warm task) when the
  * thread is idle, and warm runs never queue behind it. A first run that finds none boots one itself.
  */
-let pristine: Promise<Interpreter> | undefined = data.snapshotMaker ? undefined : bootPristine();
+let pristine: Promise<Interpreter> | undefined;
 /** Insertion order is recency: the first key is the least recently used. */
 const warm = new Map<string, Interpreter>();
 
@@ -175,7 +177,7 @@ async function makeSnapshot(module: WebAssembly.Module): Promise<SnapshotResult>
   return { kind: 'snapshot', snapshot: await Interpreter.makeSnapshot(module) };
 }
 
-export default async function handle(task: WorkerTask): Promise<WorkerResult> {
+function handle(task: WorkerTask): Promise<WorkerResult> {
   switch (task.kind) {
     case 'warm':
       return warmUp();
@@ -183,7 +185,7 @@ export default async function handle(task: WorkerTask): Promise<WorkerResult> {
       return run(task);
     case 'retire':
       retire(task.keys);
-      return { kind: 'warm', warm: [...warm.keys()], pristineReady };
+      return Promise.resolve({ kind: 'warm', warm: [...warm.keys()], pristineReady });
     case 'validate':
       return validate(task);
     case 'snapshot':
@@ -191,3 +193,26 @@ export default async function handle(task: WorkerTask): Promise<WorkerResult> {
   }
 }
 
+/**
+ * Tinypool's entry: the lane's one task. Requests on the port are handled one at a time, in order;
+ * a request that throws is answered with the error, and the thread goes on serving.
+ */
+export default function serve(task: ServeTask): Promise<void> {
+  const { port } = task;
+  image = task.image ? { snapshot: new Uint8Array(task.image.snapshot), module: task.image.module } : undefined;
+  if (!data.snapshotMaker) void readyPristine().catch(() => {});
+  let previous: Promise<void> = Promise.resolve();
+  port.on('message', (request: LaneRequest) => {
+    previous = previous.then(async () => {
+      let answer: LaneAnswer;
+      try {
+        answer = { id: request.id, result: await handle(request.task) };
+      } catch (error) {
+        const { name, message } = error instanceof Error ? error : new Error(String(error));
+        answer = { id: request.id, error: { name, message } };
+      }
+      port.postMessage(answer);
+    });
+  });
+  return new Promise((resolve) => port.once('close', resolve));
+}

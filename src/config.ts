@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { AllowlistError, CallbackAllowlist } from './callbacks/callback-allowlist.js';
 
 /** The server's settings. Built once by {@link loadConfig}, frozen, and passed down explicitly. */
 export interface Config {
@@ -46,6 +47,14 @@ export interface Config {
    * @example FAASPOT_RETENTION=30d
    */
   readonly retentionSeconds: number;
+  /**
+   * How long an `Idempotency-Key` of a non-blocking run or a bulk is remembered after it was first
+   * sent, in seconds: a request with the key within that time gets the executions of the first one.
+   * `FAASPOT_IDEMPOTENCY_TTL`: a duration as for `FAASPOT_RETENTION`, from 24h to 365d; default 24h.
+   *
+   * @example FAASPOT_IDEMPOTENCY_TTL=7d
+   */
+  readonly idempotencyTtlSeconds: number;
   /**
    * Most non-blocking executions waiting for a worker, all namespaces together; a run or a bulk that
    * does not fit is refused with 429 QUEUE_FULL. `FAASPOT_MAX_QUEUE`, default 100000.
@@ -103,6 +112,33 @@ export interface Config {
    * `FAASPOT_METRICS_HOST`, default 127.0.0.1.
    */
   readonly metricsHost: string;
+  /**
+   * The key that signs completion callbacks (`X-Faaspot-Signature`), at least 16 characters; its
+   * UTF-8 bytes are the HMAC key. `FAASPOT_CALLBACK_SECRET`; unset: the secret in
+   * `<data dir>/callback-secret`, generated on the first start.
+   *
+   * @example FAASPOT_CALLBACK_SECRET=$(openssl rand -hex 32)
+   */
+  readonly callbackSecret: string | undefined;
+  /**
+   * Where completion callbacks may go. `FAASPOT_CALLBACK_ALLOWLIST`: comma-separated host names
+   * (`*.example.com` for subdomains), addresses and CIDR networks, and the word `public`. Unset:
+   * public addresses only; set: only what it lists (plus public addresses if it says `public`).
+   *
+   * @example FAASPOT_CALLBACK_ALLOWLIST=public,10.20.0.0/16,hooks.internal
+   */
+  readonly callbackAllowlist: CallbackAllowlist;
+  /** Retries of a callback after its first attempt fails; 0 never retries. `FAASPOT_CALLBACK_RETRIES`, default 10. */
+  readonly callbackRetries: number;
+  /**
+   * The wait before the first retry of a callback, ms; each later one waits twice as long as the one
+   * before (at most an hour), less up to half at random. `FAASPOT_CALLBACK_BACKOFF_MS`, default 1000.
+   */
+  readonly callbackBackoffMs: number;
+  /** How long one callback attempt may take, connection and answer, seconds. `FAASPOT_CALLBACK_TIMEOUT`, default 10. */
+  readonly callbackTimeoutSeconds: number;
+  /** Callback attempts in flight at once, all receivers together. `FAASPOT_CALLBACK_CONCURRENCY`, default 16. */
+  readonly callbackConcurrency: number;
 }
 
 /** Server log levels, most severe first; `silent` writes nothing. */
@@ -116,6 +152,9 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** The shortest callback secret taken, characters. */
+export const MIN_CALLBACK_SECRET_LENGTH = 16;
 
 /** An interpreter needs about 30 MiB of WebAssembly memory before any function code runs. */
 export const MIN_MEMORY_MIB = 64;
@@ -194,6 +233,23 @@ function readChoice<T extends string>(env: NodeJS.ProcessEnv, key: string, choic
   return choice;
 }
 
+function readCallbackSecret(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const secret = env[key]?.trim() || undefined;
+  if (secret !== undefined && secret.length < MIN_CALLBACK_SECRET_LENGTH) {
+    throw new ConfigError(`${key} must be at least ${MIN_CALLBACK_SECRET_LENGTH} characters long (make one with: openssl rand -hex 32)`);
+  }
+  return secret;
+}
+
+function readAllowlist(env: NodeJS.ProcessEnv, key: string): CallbackAllowlist {
+  try {
+    return CallbackAllowlist.parse(env[key]);
+  } catch (error) {
+    if (error instanceof AllowlistError) throw new ConfigError(`${key}: ${error.message}`);
+    throw error;
+  }
+}
+
 /** A duration in whole seconds: a number with s, m, h or d (bare: seconds); `0` or `off` is 0. */
 function readDuration(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
   const raw = env[key];
@@ -204,6 +260,22 @@ function readDuration(env: NodeJS.ProcessEnv, key: string, fallback: number): nu
   const value = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 1) : NaN;
   if (!Number.isSafeInteger(value)) {
     throw new ConfigError(`${key} must be a duration such as 7d, 12h, 30m or 3600s (a bare number is seconds), or 0 or off; got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Idempotency keys are kept at least a day: clients retry across outages of hours. */
+const IDEMPOTENCY_TTL_SECONDS = { min: 86_400, max: 365 * 86_400, text: 'from 24h to 365d' } as const;
+
+function readIdempotencyTtl(env: NodeJS.ProcessEnv, key: string): number {
+  let value: number;
+  try {
+    value = readDuration(env, key, IDEMPOTENCY_TTL_SECONDS.min);
+  } catch {
+    value = NaN;
+  }
+  if (!(value >= IDEMPOTENCY_TTL_SECONDS.min && value <= IDEMPOTENCY_TTL_SECONDS.max)) {
+    throw new ConfigError(`${key} must be a duration ${IDEMPOTENCY_TTL_SECONDS.text}, such as 48h or 7d (a bare number is seconds); got ${JSON.stringify(env[key])}`);
   }
   return value;
 }
@@ -244,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     defaultMemoryMib: readInteger(env, 'FAASPOT_DEFAULT_MEMORY', 256, MIN_MEMORY_MIB, 4096),
     maxMemoryMib: readInteger(env, 'FAASPOT_MAX_MEMORY', 2048, MIN_MEMORY_MIB, 4096),
     retentionSeconds: readDuration(env, 'FAASPOT_RETENTION', 7 * 86_400),
+    idempotencyTtlSeconds: readIdempotencyTtl(env, 'FAASPOT_IDEMPOTENCY_TTL'),
     maxQueue,
     namespaceMaxQueued: readInteger(env, 'FAASPOT_NAMESPACE_MAX_QUEUED', Math.ceil(maxQueue / 2), 1, 1_000_000_000),
     namespaceMaxRunning: readInteger(env, 'FAASPOT_NAMESPACE_MAX_RUNNING', workers, 1, 256),
@@ -254,6 +327,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logFormat: readChoice(env, 'FAASPOT_LOG_FORMAT', LOG_FORMATS, 'auto'),
     metricsPort: readOptionalPort(env, 'FAASPOT_METRICS_PORT'),
     metricsHost: env.FAASPOT_METRICS_HOST?.trim() || '127.0.0.1',
+    callbackSecret: readCallbackSecret(env, 'FAASPOT_CALLBACK_SECRET'),
+    callbackAllowlist: readAllowlist(env, 'FAASPOT_CALLBACK_ALLOWLIST'),
+    callbackRetries: readInteger(env, 'FAASPOT_CALLBACK_RETRIES', 10, 0, 100),
+    callbackBackoffMs: readInteger(env, 'FAASPOT_CALLBACK_BACKOFF_MS', 1000, 0, 3_600_000),
+    callbackTimeoutSeconds: readNumber(env, 'FAASPOT_CALLBACK_TIMEOUT', 10, 0.001, 300),
+    callbackConcurrency: readInteger(env, 'FAASPOT_CALLBACK_CONCURRENCY', 16, 1, 1024),
     ...overrides,
   };
   if (config.defaultMemoryMib > config.maxMemoryMib) {

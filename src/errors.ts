@@ -19,8 +19,18 @@ export const errorCodes = {
   INVALID_CODE: { status: 400, message: 'The function code is not valid Python.' },
   INVALID_MAIN: { status: 400, message: 'The code must define a top-level `def main(args, context)`.' },
   INVALID_CONTEXT: { status: 400, message: 'The context is not valid.' },
+  INVALID_IDEMPOTENCY_KEY: {
+    status: 400,
+    message: 'Send the Idempotency-Key header once, as 1 to 255 printable ASCII characters, on a non-blocking run or a bulk only.',
+  },
+  CALLBACK_URL_INVALID: { status: 400, message: 'X-Callback-Url must be one absolute http:// or https:// URL without credentials, on a non-blocking run.' },
+  CALLBACK_URL_FORBIDDEN: { status: 403, message: 'The server does not send callbacks to that host; it must be public or listed in FAASPOT_CALLBACK_ALLOWLIST.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as JSON (Content-Type: application/json).' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the server accepts.' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'The Idempotency-Key was first sent with a different request; send a new request with a new key.',
+  },
   // The queue drains continuously: an early retry costs the server little (nothing is stored).
   QUEUE_FULL: { status: 429, message: 'Too many executions are waiting; retry after the time in the Retry-After header.', retryAfterSeconds: 1 },
   // A restart takes the grace period plus a second or two of boot; a load balancer may retry elsewhere at once.

@@ -2,9 +2,13 @@ import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-token.js';
+import { loadCallbackSecret } from './auth/callback-secret.js';
 import { openSealedStore } from './auth/sealed-store.js';
+import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
+import { CallbackSender } from './callbacks/callback-sender.js';
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
+import { Warmup } from './engine/warmup.js';
 import { CachedStore } from './store/cached-store.js';
 import { RetentionSchedule } from './store/retention-schedule.js';
 import { logExecutionEnds } from './telemetry/execution-log.js';
@@ -31,10 +35,15 @@ export interface RunningServer {
   engine: Engine;
   /** Deletes old execution records; undefined when retention is off. */
   retention: RetentionSchedule | undefined;
+  /** Delivers completion callbacks. */
+  callbacks: CallbackDispatcher;
+  /** Deletes idempotency keys older than `FAASPOT_IDEMPOTENCY_TTL` (expired keys are ignored before that too). */
+  idempotencyKeys: RetentionSchedule;
   /**
    * Stops gracefully: new runs are refused with 503 SHUTTING_DOWN while other requests are still
    * answered, running executions may finish for `graceMs` (default `FAASPOT_SHUTDOWN_GRACE`), queued
-   * ones stay pending for the next start; then as {@link close}. A second call can only shorten the
+   * ones stay pending for the next start, and callbacks not yet delivered are resumed by the next
+   * start; then as {@link close}. A second call can only shorten the
    * grace period. Resolves with the number of executions still running when the grace period ended.
    */
   shutdown(graceMs?: number): Promise<number>;
@@ -48,12 +57,29 @@ const ANSWERS_GRACE_MS = 2000;
 /** Store, then engine, then HTTP: the embedded deployment in one call. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, destination: options.logDestination });
-  const store = new CachedStore(await openSealedStore(config));
-  const adminToken = await bootstrapAdminToken(store, config.dataDir, config.adminToken);
-  const engine = await Engine.start(config, store);
+  const callbackSecret = loadCallbackSecret(config.dataDir, config.callbackSecret);
+  // Worker threads start and Pyodide compiles while the database opens.
+  const warmup = new Warmup(config);
+  const { store, adminToken } = await openStore(config).catch(async (error: unknown) => {
+    await warmup.stop();
+    throw error;
+  });
+  const engine = await Engine.start(config, store, warmup);
   const metrics = new Metrics(engine);
   engine.onEnd(metrics.executionEnded);
   engine.onEnd(logExecutionEnds(logger));
+  const callbacks = new CallbackDispatcher({
+    store,
+    transport: new CallbackSender({ allowlist: config.callbackAllowlist, timeoutMs: config.callbackTimeoutSeconds * 1000 }),
+    secret: callbackSecret.secret,
+    retries: config.callbackRetries,
+    backoffMs: config.callbackBackoffMs,
+    concurrency: config.callbackConcurrency,
+    onError: (error) => logger.error({ err: error }, 'recording a callback delivery failed'),
+  });
+  // Subscribed before anything can end; then the callbacks owed since the last stop are resumed.
+  engine.onEnd((record) => callbacks.notify(record));
+  await callbacks.start();
   const retention =
     config.retentionSeconds > 0
       ? new RetentionSchedule(store, {
@@ -62,9 +88,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         })
       : undefined;
   retention?.start();
+  const idempotencyKeys = new RetentionSchedule(store, {
+    maxAgeMs: config.idempotencyTtlSeconds * 1000,
+    deleteBatch: (before, limit) => store.deleteIdempotencyKeysBefore(before, limit),
+    onError: (error) => logger.error({ err: error }, 'deleting expired idempotency keys failed'),
+  });
+  idempotencyKeys.start();
   // Imported once the workers are booting: loading the HTTP stack overlaps with their start.
   const [{ createApp }, { createMetricsApp }] = await Promise.all([import('./api/app.js'), import('./api/metrics-app.js')]);
-  const app = createApp({ config, store, executor: engine, logger, metrics });
+  const app = createApp({ config, store, executor: engine, logger, metrics, callbackSecret });
   app.on('error', (error: unknown, ctx?: { state?: { requestId?: string } }) => {
     logger.error({ err: error, request_id: ctx?.state?.requestId }, 'request failed');
   });
@@ -79,7 +111,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     }
   } catch (error) {
     // A port in use: what was opened is closed again, and the caller hears why.
-    await Promise.allSettled([closeServer(server), retention?.stop(), engine.close()]);
+    // The dispatcher is stopped before the engine ends the runs still going, and all of it before the store closes.
+    await Promise.allSettled([callbacks.stop(), closeServer(server), retention?.stop(), idempotencyKeys.stop(), engine.close()]);
     await store.close();
     throw error;
   }
@@ -95,11 +128,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     logger,
     engine,
     retention,
+    callbacks,
+    idempotencyKeys,
     shutdown(graceMs = config.shutdownGraceSeconds * 1000) {
       const drained = engine.drain(graceMs);
       stopping ??= (async () => {
         const unfinished = await drained;
         await retention?.stop();
+        await idempotencyKeys.stop();
+        // Attempts in flight are cut short and, like retries not yet due, resumed by the next start.
+        await callbacks.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Runs still going are stopped; their callers and long polls are answered from what is known.
         await engine.close();
@@ -125,6 +163,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         });
         await closeServer(metricsServer);
         await retention?.stop();
+        await idempotencyKeys.stop();
+        await callbacks.stop();
         await engine.close();
         await store.close();
         return 0;
@@ -132,6 +172,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       await stopping;
     },
   };
+}
+
+/** The database, with an admin token in it (generated on the first start). */
+async function openStore(config: Config): Promise<{ store: CachedStore; adminToken: AdminTokenBootstrap }> {
+  const store = new CachedStore(await openSealedStore(config));
+  try {
+    return { store, adminToken: await bootstrapAdminToken(store, config.dataDir, config.adminToken) };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }
 
 function listen(app: Koa, port: number, host: string): Promise<Server> {

@@ -1,3 +1,4 @@
+import type { CallbackSecret } from '../auth/callback-secret.js';
 import type { Config } from '../config.js';
 import type { Executor } from '../engine/executor.js';
 import type { Store } from '../store/store.js';
@@ -14,6 +15,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Counts requests by route and status. */
   metrics: HttpMetrics;
+  /** The key that signs completion callbacks, shown to admins. */
+  callbackSecret: Pick<CallbackSecret, 'secret' | 'source'>;
 }
 
 export interface ApiState {

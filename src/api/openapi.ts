@@ -17,8 +17,8 @@ export interface OpenApiDocument {
 }
 
 type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
-type Tag = 'functions' | 'runs' | 'executions' | 'tokens' | 'service';
-type HeaderName = 'X-Request-Id' | 'X-Execution-Id' | 'X-Next-Cursor' | 'Retry-After' | 'Allow';
+type Tag = 'functions' | 'runs' | 'executions' | 'tokens' | 'admin' | 'service';
+type HeaderName = 'X-Request-Id' | 'X-Execution-Id' | 'X-Next-Cursor' | 'Retry-After' | 'Allow' | 'Idempotent-Replayed';
 
 /** One route as the document describes it; what every route shares is added by {@link operation}. */
 interface OperationSpec {
@@ -68,6 +68,19 @@ const CODES_WITH_EXECUTION: ReadonlySet<ErrorCode> = new Set(['FUNCTION_FAILED',
 
 /** What a run may meet before it starts: no such function, or a server that takes no more work. */
 const RUN_ERRORS: readonly ErrorCode[] = ['INVALID_NAME', 'FUNCTION_NOT_FOUND', 'QUEUE_FULL', 'SHUTTING_DOWN'];
+/** A blocking run refuses `Idempotency-Key` and `X-Callback-Url`. */
+const BLOCKING_RUN_ERRORS: readonly ErrorCode[] = [...RUN_ERRORS, 'INVALID_IDEMPOTENCY_KEY', 'CALLBACK_URL_INVALID', 'FUNCTION_FAILED', 'FUNCTION_TIMEOUT'];
+/**
+ * What a non-blocking run or a bulk may also meet: a malformed Idempotency-Key, or one sent with
+ * another request; a callback URL that is malformed or not allowed.
+ */
+const START_ERRORS: readonly ErrorCode[] = [
+  ...RUN_ERRORS,
+  'INVALID_IDEMPOTENCY_KEY',
+  'IDEMPOTENCY_KEY_REUSED',
+  'CALLBACK_URL_INVALID',
+  'CALLBACK_URL_FORBIDDEN',
+];
 const CODE_CHECK_ERRORS: readonly ErrorCode[] = ['INVALID_CODE', 'INVALID_MAIN', 'INVALID_CONTEXT'];
 
 /**
@@ -112,6 +125,7 @@ export function openApiDocument(config: Config): OpenApiDocument {
       { name: 'runs', description: 'Run a function: blocking (`/v1/sync/...`), non-blocking, or in bulk.' },
       { name: 'executions', description: 'Read, list and cancel execution records.' },
       { name: 'tokens', description: 'Token administration; admin tokens only.' },
+      { name: 'admin', description: 'Server administration; admin tokens only.' },
       { name: 'service', description: 'Health and this document; no token needed.' },
     ],
     security: [{ token: [] }, { bearer: [] }],
@@ -148,11 +162,26 @@ function operations(config: Config): OperationSpec[] {
     schema: { description: "Whatever main returned: any JSON value." },
     headers: ['X-Execution-Id'] as const,
   };
-  const nonBlockingOk = { description: 'The id of the execution, committed as `pending`.', schema: schema('ExecutionId') };
+  const nonBlockingOk = {
+    description: 'The id of the execution, committed as `pending`; with a replayed `Idempotency-Key`, that of the first request.',
+    schema: schema('ExecutionId'),
+    headers: ['Idempotent-Replayed'] as const,
+  };
+  const callbackUrl = parameter('CallbackUrl');
+  const nonBlockingDescription =
+    'The execution is committed as `pending` before its id is answered, and survives a restart. With ' +
+    '`X-Callback-Url`, its final record is POSTed there once it ends, signed (see `CallbackUrl`).';
   const blockingDescription =
     'Runs the function and waits for it to end. A function that raises, returns something JSON cannot ' +
     'represent or is cancelled is a 502 `FUNCTION_FAILED`; one that runs past its timeout a 504 ' +
-    '`FUNCTION_TIMEOUT`; both bodies carry the `execution` record. An unknown function is a 404 before anything runs.';
+    '`FUNCTION_TIMEOUT`; both bodies carry the `execution` record. An unknown function is a 404 before anything runs. ' +
+    'An `Idempotency-Key` header is refused with a 400 `INVALID_IDEMPOTENCY_KEY`: send it with a non-blocking run.';
+  const idempotentDescription =
+    ' With an `Idempotency-Key` header, the request is remembered for `FAASPOT_IDEMPOTENCY_TTL` (at least 24 hours) in ' +
+    'the namespace: sent again with the key, it is answered with the same ids and the header `Idempotent-Replayed: true`, ' +
+    'and nothing runs again, nor is a second callback sent; the key with a different request (other arguments, ' +
+    '`X-Callback-Url`, function or kind of run) is a 422 `IDEMPOTENCY_KEY_REUSED`.';
+  const startParameters = [functionName, parameter('IdempotencyKey'), callbackUrl];
   return [
     {
       method: 'get',
@@ -246,7 +275,7 @@ function operations(config: Config): OperationSpec[] {
       description: blockingDescription,
       parameters: [functionName, parameter('QueryArguments')],
       ok: blockingOk,
-      errors: [...RUN_ERRORS, 'FUNCTION_FAILED', 'FUNCTION_TIMEOUT'],
+      errors: BLOCKING_RUN_ERRORS,
     },
     {
       method: 'post',
@@ -258,7 +287,7 @@ function operations(config: Config): OperationSpec[] {
       parameters: [functionName],
       body: runArgs,
       ok: blockingOk,
-      errors: [...RUN_ERRORS, 'FUNCTION_FAILED', 'FUNCTION_TIMEOUT'],
+      errors: BLOCKING_RUN_ERRORS,
     },
     {
       method: 'get',
@@ -266,10 +295,10 @@ function operations(config: Config): OperationSpec[] {
       operationId: 'startFunctionWithQuery',
       tag: 'runs',
       summary: 'Run without waiting; arguments from the query string',
-      description: 'The execution is committed as `pending` before its id is answered, and survives a restart.',
-      parameters: [functionName, parameter('QueryArguments')],
+      description: nonBlockingDescription + idempotentDescription,
+      parameters: [...startParameters, parameter('QueryArguments')],
       ok: nonBlockingOk,
-      errors: RUN_ERRORS,
+      errors: START_ERRORS,
     },
     {
       method: 'post',
@@ -277,11 +306,11 @@ function operations(config: Config): OperationSpec[] {
       operationId: 'startFunction',
       tag: 'runs',
       summary: 'Run without waiting; arguments from the body',
-      description: 'The execution is committed as `pending` before its id is answered, and survives a restart.',
-      parameters: [functionName],
+      description: nonBlockingDescription + idempotentDescription,
+      parameters: startParameters,
       body: runArgs,
       ok: nonBlockingOk,
-      errors: RUN_ERRORS,
+      errors: START_ERRORS,
     },
     {
       method: 'post',
@@ -289,15 +318,19 @@ function operations(config: Config): OperationSpec[] {
       operationId: 'startFunctionBulk',
       tag: 'runs',
       summary: 'Run once per item, without waiting',
-      description: 'One execution per item, all accepted or none.',
-      parameters: [functionName],
+      description: 'One execution per item, all accepted or none. With `X-Callback-Url`, one callback per execution.' + idempotentDescription,
+      parameters: startParameters,
       body: {
         description: `The arguments of each run: 1 to ${config.maxBulk} objects (\`FAASPOT_MAX_BULK\`).`,
         schema: arrayOf(schema('Arguments'), { minItems: 1, maxItems: config.maxBulk }),
         required: true,
       },
-      ok: { description: 'The ids of the executions, in the order of the items.', schema: arrayOf(schema('ExecutionId'), { minItems: 1 }) },
-      errors: RUN_ERRORS,
+      ok: {
+        description: 'The ids of the executions, in the order of the items; with a replayed `Idempotency-Key`, those of the first request.',
+        schema: arrayOf(schema('ExecutionId'), { minItems: 1 }),
+        headers: ['Idempotent-Replayed'],
+      },
+      errors: START_ERRORS,
     },
     {
       method: 'get',
@@ -382,6 +415,18 @@ function operations(config: Config): OperationSpec[] {
       parameters: [parameter('TokenId')],
       ok: { description: 'The revoked token.', schema: schema('RevokedToken') },
       errors: ['TOKEN_NOT_FOUND', 'LAST_ADMIN_TOKEN'],
+    },
+    {
+      method: 'get',
+      path: '/v1/admin/callback-secret',
+      operationId: 'getCallbackSecret',
+      tag: 'admin',
+      summary: 'The secret that signs completion callbacks',
+      description:
+        'Receivers check `X-Faaspot-Signature: sha256=<hex>` against the HMAC-SHA256 of the body under this ' +
+        "secret's UTF-8 bytes. It is `FAASPOT_CALLBACK_SECRET`, or the one generated into the data directory.",
+      admin: true,
+      ok: { description: 'The secret.', schema: schema('CallbackSecret') },
     },
   ];
 }
@@ -487,6 +532,12 @@ function headers(): Record<HeaderName, unknown> {
       required: true,
       schema: { type: 'string' },
     },
+    'Idempotent-Replayed': {
+      description:
+        'Present, `true`, when the answer is that of an earlier request with the same `Idempotency-Key`: nothing new was ' +
+        'stored or run. Absent on the first answer.',
+      schema: { type: 'string', enum: ['true'] },
+    },
   };
 }
 
@@ -509,6 +560,19 @@ function parameters(): Record<string, JsonSchema> {
       schema: schema('ExecutionId'),
     },
     TokenId: { name: 'id', in: 'path', required: true, description: 'The token id.', schema: { type: 'string', format: 'uuid' } },
+    CallbackUrl: {
+      name: 'X-Callback-Url',
+      in: 'header',
+      description:
+        'Where to POST the final execution record once the run ends (one POST per execution of a bulk), as ' +
+        '`GET /v1/executions/{id}` shows it, with `Content-Type: application/json`, `X-Faaspot-Signature: ' +
+        'sha256=<hex HMAC-SHA256 of the body>` (the key: `GET /v1/admin/callback-secret`), `X-Faaspot-Execution`, ' +
+        '`X-Faaspot-Attempt` (from 1) and `X-Faaspot-Timestamp` (not signed). A 2xx answer delivers it; anything ' +
+        'else is retried with exponential backoff, `FAASPOT_CALLBACK_RETRIES` times; redirects are not followed. ' +
+        'An absolute http(s) URL without credentials, at most 2048 characters, whose host is public or listed in ' +
+        '`FAASPOT_CALLBACK_ALLOWLIST`; the address connected to is checked again at each attempt.',
+      schema: { type: 'string', format: 'uri', maxLength: 2048 },
+    },
     QueryArguments: {
       name: 'arguments',
       in: 'query',
@@ -516,6 +580,15 @@ function parameters(): Record<string, JsonSchema> {
       style: 'form',
       explode: true,
       schema: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+    IdempotencyKey: {
+      name: 'Idempotency-Key',
+      in: 'header',
+      description:
+        'Makes the request safe to retry: 1 to 255 printable ASCII characters, such as a random UUID, chosen by the client ' +
+        'for this request and sent again with each retry of it. Keys belong to the namespace and are remembered for ' +
+        '`FAASPOT_IDEMPOTENCY_TTL` after their first use.',
+      schema: { type: 'string', pattern: '^[\\x20-\\x7E]{1,255}$', examples: ['5f0c1e0a-8d5e-4f63-9a53-2f4f0b0c9d7e'] },
     },
     Wait: {
       name: 'wait',
@@ -658,7 +731,7 @@ function schemas(config: Config): Record<string, JsonSchema> {
       description: 'The execution record.',
       required: [
         'uuid', 'name', 'function_version', 'status', 'args', 'output', 'error',
-        'logs', 'logs_truncated', 'created', 'started', 'finished', 'duration_ms',
+        'logs', 'logs_truncated', 'created', 'started', 'finished', 'duration_ms', 'callback',
       ],
       properties: {
         uuid: schema('ExecutionId'),
@@ -674,6 +747,33 @@ function schemas(config: Config): Record<string, JsonSchema> {
         started: timestamp('When it started; `null` until then.', true),
         finished: timestamp('When it ended; `null` until then.', true),
         duration_ms: { type: ['number', 'null'], description: 'How long `main` itself ran, ms.' },
+        callback: { anyOf: [schema('ExecutionCallback'), { type: 'null' }], description: 'The completion callback; `null` without one.' },
+      },
+    },
+    ExecutionCallback: {
+      type: 'object',
+      description: 'Where the final record is POSTed (the run\'s `X-Callback-Url`), and how the delivery stands.',
+      required: ['url', 'state', 'attempts', 'last_error', 'next_attempt'],
+      properties: {
+        url: { type: 'string', format: 'uri' },
+        state: {
+          enum: ['pending', 'delivered', 'failed'],
+          description: '`pending` until a receiver answered 2xx (`delivered`) or no more attempts will be made (`failed`).',
+        },
+        attempts: { type: 'integer', minimum: 0, description: 'Delivery attempts begun.' },
+        last_error: { type: ['string', 'null'], description: 'How the last attempt failed (`HTTP 500`, a connection error, a refused address).' },
+        next_attempt: timestamp('When the next attempt is due; `null` when none is scheduled.', true),
+      },
+    },
+    CallbackSecret: {
+      type: 'object',
+      required: ['secret', 'source'],
+      properties: {
+        secret: { type: 'string', minLength: 16, description: 'The secret; its UTF-8 bytes are the HMAC key.' },
+        source: {
+          enum: ['environment', 'file'],
+          description: '`environment`: `FAASPOT_CALLBACK_SECRET`; `file`: generated on the first start into `<data dir>/callback-secret`.',
+        },
       },
     },
     Token: { type: 'object', required: Object.keys(tokenFields), properties: tokenFields },

@@ -1,4 +1,4 @@
-import type { StoredExecution, StoredFunction, StoredToken } from '../store/store.js';
+import type { ExecutionCallback, StoredExecution, StoredFunction, StoredToken } from '../store/store.js';
 
 /** A function as the API shows it; the list omits `code`, and context values are never shown. */
 export function wireFunction(fn: StoredFunction, withCode = true): Record<string, unknown> {
@@ -30,7 +30,13 @@ export function wireExecution(e: StoredExecution): Record<string, unknown> {
     started: e.started,
     finished: e.finished,
     duration_ms: e.durationMs,
+    callback: e.callback && wireCallback(e.callback),
   };
+}
+
+/** The `callback` of an execution record: where its end is POSTed, and how the delivery stands. */
+export function wireCallback(c: ExecutionCallback): Record<string, unknown> {
+  return { url: c.url, state: c.state, attempts: c.attempts, last_error: c.lastError, next_attempt: c.nextAttempt };
 }
 
 export function wireToken(t: StoredToken): Record<string, unknown> {

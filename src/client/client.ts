@@ -10,6 +10,7 @@ import {
   type FunctionInfo,
   type ListExecutionsOptions,
   type RunArgs,
+  type StartOptions,
   type TokenInfo,
   type UpdateFunctionOptions,
 } from './types.js';
@@ -33,6 +34,7 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   signal?: AbortSignal | undefined;
+  headers?: Record<string, string>;
 }
 
 /** @internal */
@@ -98,7 +100,7 @@ export class Faaspot {
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query.set(key, String(value));
     const search = query.toString();
     if (search !== '') target += `?${search}`;
-    const headers: Record<string, string> = { authorization: `Token ${this.#token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...options.headers, authorization: `Token ${this.#token}`, accept: 'application/json' };
     const init: RequestInit = { method, headers };
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -133,6 +135,27 @@ function connectionError(error: unknown, what: string, url: string): FaaspotErro
   return new FaaspotError('CONNECTION_ERROR', `Cannot reach the FaaSpot server at ${url} (${reason}); is it running, and is the URL right?`, {
     cause: error,
   });
+}
+
+/**
+ * The request headers of a run's options: `Idempotency-Key` and `X-Callback-Url`, each if given. A key
+ * the server would refuse is refused here with the server's code, before anything is sent: `fetch`
+ * itself cannot send some of them.
+ */
+function startHeaders(options: StartOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const key = options.idempotencyKey;
+  if (key !== undefined) {
+    if (typeof key !== 'string' || !/^[\x20-\x7e]{1,255}$/.test(key) || key.trim() !== key) {
+      throw new FaaspotError(
+        'INVALID_IDEMPOTENCY_KEY',
+        `An idempotency key must be 1 to 255 printable ASCII characters, without spaces at either end (a random UUID makes a good key); got ${JSON.stringify(key)}`,
+      );
+    }
+    headers['idempotency-key'] = key;
+  }
+  if (options.callbackUrl !== undefined) headers['x-callback-url'] = options.callbackUrl;
+  return headers;
 }
 
 function fnPath(name: string): string {
@@ -206,32 +229,46 @@ export class FunctionsApi {
 
   /**
    * Runs a function. Without `wait`, the execution is queued and its id returned at once (follow it with
-   * `executions.get` or `executions.wait`). With `wait: true`, the run is blocking: main's return value
-   * is returned, and a failure throws a {@link FunctionRunError} (`FUNCTION_FAILED` or
-   * `FUNCTION_TIMEOUT`) whose `execution` holds the record. Node's `fetch` stops waiting for an answer
-   * after 300 s, so for a function whose timeout is longer, run without `wait` and use `executions.wait`.
+   * `executions.get` or `executions.wait`); with `idempotencyKey`, sending the same run again with the
+   * key returns the same id and runs nothing (see {@link StartOptions}), and with `callbackUrl` the
+   * server POSTs the final record there when the run ends, signed (see the README's "Completion
+   * callbacks"); a URL it does not take is CALLBACK_URL_INVALID or CALLBACK_URL_FORBIDDEN, and nothing
+   * runs. With `wait: true`, the run is blocking: main's return value is returned, and a failure throws
+   * a {@link FunctionRunError} (`FUNCTION_FAILED` or `FUNCTION_TIMEOUT`) whose `execution` holds the
+   * record; blocking runs take neither `idempotencyKey` nor `callbackUrl`. Node's `fetch` stops waiting
+   * for an answer after 300 s, so for a function whose timeout is longer, run without `wait` and use
+   * `executions.wait`.
    *
    * @example
    * const id = await faaspot.functions.run('hello', { name: 'user1' });
+   * const same = await faaspot.functions.run('hello', { name: 'user1' }, { idempotencyKey: 'order-42' });
    * const output = await faaspot.functions.run('hello', { name: 'user1' }, { wait: true }); // "hello user1"
+   * await faaspot.functions.run('hello', { name: 'user1' }, { callbackUrl: 'https://hooks.example.com/faaspot' });
    */
-  run(name: string, args?: RunArgs, options?: { wait?: false }): Promise<string>;
+  run(name: string, args?: RunArgs, options?: { wait?: false } & StartOptions): Promise<string>;
   run(name: string, args: RunArgs | undefined, options: { wait: true }): Promise<unknown>;
-  run(name: string, args?: RunArgs, options?: { wait?: boolean }): Promise<unknown>;
-  async run(name: string, args: RunArgs = {}, options: { wait?: boolean } = {}): Promise<unknown> {
+  run(name: string, args?: RunArgs, options?: { wait?: boolean } & StartOptions): Promise<unknown>;
+  async run(name: string, args: RunArgs = {}, options: { wait?: boolean } & StartOptions = {}): Promise<unknown> {
     const encoded = encodeURIComponent(name);
-    if (options.wait) return (await this.request<unknown>('POST', `/v1/sync/functions/${encoded}/rpc/`, { body: args })).value;
-    return (await this.request<string>('POST', `/v1/functions/${encoded}/rpc/`, { body: args })).value;
+    const headers = startHeaders(options);
+    if (options.wait) return (await this.request<unknown>('POST', `/v1/sync/functions/${encoded}/rpc/`, { body: args, headers })).value;
+    return (await this.request<string>('POST', `/v1/functions/${encoded}/rpc/`, { body: args, headers })).value;
   }
 
   /**
    * Runs a function once per item of `argsList`, without waiting; all are accepted or none. Returns the
    * execution ids in order (wait for them with `executions.wait` or read them with `executions.getBulk`).
+   * With `idempotencyKey`, sending the same bulk again with the key returns the same ids and runs
+   * nothing (see {@link StartOptions}); with `callbackUrl`, each execution's final record is POSTed
+   * there when it ends.
    *
-   * @example const ids = await faaspot.functions.runBulk('hello', [{ k1: 'v1', k2: 'v2' }, { k3: 'v3', k4: 'v4' }]);
+   * @example
+   * const ids = await faaspot.functions.runBulk('hello', [{ k1: 'v1', k2: 'v2' }, { k3: 'v3', k4: 'v4' }]);
+   * const safe = await faaspot.functions.runBulk('hello', [{ name: 'a' }], { idempotencyKey: randomUUID() });
    */
-  async runBulk(name: string, argsList: readonly RunArgs[]): Promise<string[]> {
-    return (await this.request<string[]>('POST', `/v1/functions/${encodeURIComponent(name)}/bulk_rpc/`, { body: argsList })).value;
+  async runBulk(name: string, argsList: readonly RunArgs[], options: StartOptions = {}): Promise<string[]> {
+    const path = `/v1/functions/${encodeURIComponent(name)}/bulk_rpc/`;
+    return (await this.request<string[]>('POST', path, { body: argsList, headers: startHeaders(options) })).value;
   }
 }
 

@@ -37,6 +37,7 @@ export {
   type CreatedToken,
   type CreateFunctionOptions,
   type DeletedFunction,
+  type ExecutionCallbackInfo,
   type ExecutionErrorInfo,
   type ExecutionPage,
   type ExecutionRecord,
@@ -45,6 +46,7 @@ export {
   type FunctionInfo,
   type ListExecutionsOptions,
   type RunArgs,
+  type StartOptions,
   type TokenInfo,
   type UpdateFunctionOptions,
 } from './types.js';

@@ -64,6 +64,21 @@ export interface ExecutionRecord {
   finished: string | null;
   /** How long `main` itself took, `null` until it ends. */
   duration_ms: number | null;
+  /** The completion callback of a run with a `callbackUrl`; `null` without one. */
+  callback: ExecutionCallbackInfo | null;
+}
+
+/** Where an execution's final record is POSTed, and how the delivery stands. */
+export interface ExecutionCallbackInfo {
+  url: string;
+  /** `pending` until a receiver answered 2xx (`delivered`) or no more attempts will be made (`failed`). */
+  state: 'pending' | 'delivered' | 'failed';
+  /** Delivery attempts begun. */
+  attempts: number;
+  /** How the last attempt failed, such as `HTTP 500: …`; `null` before any and once delivered. */
+  last_error: string | null;
+  /** When the next retry is due; `null` when none is scheduled. */
+  next_attempt: string | null;
 }
 
 /** An API token as listed (never its secret). */
@@ -84,6 +99,30 @@ export type FunctionContext = string | Record<string, string | number | boolean 
 
 /** Arguments of a run: a JSON object, given to `main` as `args`. */
 export type RunArgs = Record<string, unknown>;
+
+/** Options of a run that does not wait (`functions.run` without `wait`) and of `functions.runBulk`. */
+export interface StartOptions {
+  /**
+   * Makes the request safe to send again: 1 to 255 printable ASCII characters chosen for this request
+   * (a random UUID) and sent unchanged with every retry of it. Within the server's
+   * `FAASPOT_IDEMPOTENCY_TTL` (24 hours by default), the same request with the key returns the ids of
+   * the first one and runs nothing again; the key with another request is an IDEMPOTENCY_KEY_REUSED
+   * FaaspotError.
+   *
+   * @example
+   * const idempotencyKey = randomUUID();
+   * const ids = await faaspot.functions.runBulk('hello', items, { idempotencyKey }); // retry with the same key
+   */
+  idempotencyKey?: string;
+  /**
+   * Where the server POSTs each execution's final record once it ends, signed with
+   * `X-Faaspot-Signature` (an absolute http(s) URL the server allows; sent as `X-Callback-Url`). It is
+   * part of the request an `idempotencyKey` stands for: a retry must send the same URL.
+   *
+   * @example { callbackUrl: 'https://hooks.example.com/faaspot' }
+   */
+  callbackUrl?: string;
+}
 
 export interface CreateFunctionOptions {
   /** The Python source, defining `main(args, context)`. */

@@ -7,12 +7,14 @@ import type {
   StoredExecution,
   StoredFunction,
 } from '../store/store.js';
-import { NOT_STARTED, type CancelOutcome, type EndFacts, type EndListener, type Executor, type ExecutorStatus } from './executor.js';
-import { compilePyodide, loadOrMakeImage, type ImageSource, type InterpreterImage } from './interpreter-image.js';
+import { requestedCallback } from '../store/store.js';
+import { NOT_STARTED, type CancelOutcome, type EndFacts, type EndListener, type EnqueueOptions, type Executor, type ExecutorStatus } from './executor.js';
+import type { ImageSource } from './interpreter-image.js';
 import { Lane, TaskAbortedError } from './lane.js';
-import type { FunctionSource, RunResult, RunTask, SnapshotResult, ValidateResult } from './protocol.js';
+import type { FunctionSource, RunResult, RunTask, ValidateResult } from './protocol.js';
 import { RunQueue } from './run-queue.js';
 import { RunRefusedError } from './run-refused-error.js';
+import { Warmup } from './warmup.js';
 
 /** Settings of the {@link Engine}; see `Config` for their meaning and defaults. */
 export interface EngineConfig {
@@ -46,12 +48,13 @@ interface QueueItem {
   recorded: boolean;
   /** A blocking run waiting for a worker: writes its pending record if the wait goes on. */
   recordTimer?: NodeJS.Timeout;
+  /** Where its final record is to be POSTed (stored with it; delivered by an end listener). */
+  callbackUrl?: string | undefined;
 }
 
 interface Running {
   item: QueueItem;
   lane: Lane;
-  controller: AbortController;
   stopReason: 'timeout' | 'cancelled' | undefined;
   timers: NodeJS.Timeout[];
   timeoutSeconds: number;
@@ -64,7 +67,17 @@ export function functionFilename(name: string): string {
   return name.endsWith('.py') ? name : `${name}.py`;
 }
 
-const now = () => new Date().toISOString();
+let nowMs = -1;
+let nowIso = '';
+/** The time as an ISO 8601 text; formatted once per millisecond, as every run takes three. */
+function now(): string {
+  const ms = Date.now();
+  if (ms !== nowMs) {
+    nowMs = ms;
+    nowIso = new Date(ms).toISOString();
+  }
+  return nowIso;
+}
 
 /**
  * A worker boots its next pristine interpreter once it has been idle this long. A boot holds the
@@ -93,8 +106,7 @@ export class Engine implements Executor {
   #validatorCreated: (lane: Lane) => void = () => {};
   /** The validator once it exists: a stop during warm-up must not wait for one that never will. */
   #validatorLane: Lane | undefined;
-  /** The worker making a snapshot, while it does. */
-  #maker: Lane | undefined;
+  readonly #warmup: Warmup;
   #image: ImageSource | 'pending' = 'pending';
   readonly #queue: RunQueue<QueueItem>;
   readonly #running = new Map<string, Running>();
@@ -110,9 +122,10 @@ export class Engine implements Executor {
   /** Set once {@link drain} begins: no run is taken or started any more. */
   #draining: { done: Promise<number>; idle: () => void; graceOver: () => void; timer?: NodeJS.Timeout; deadline: number } | undefined;
 
-  private constructor(config: EngineConfig, store: Store) {
+  private constructor(config: EngineConfig, store: Store, warmup: Warmup) {
     this.#config = Object.freeze({ ...config });
     this.#store = store;
+    this.#warmup = warmup;
     this.#queue = new RunQueue({
       maxQueued: config.maxQueue,
       namespaceMaxQueued: config.namespaceMaxQueued,
@@ -125,9 +138,19 @@ export class Engine implements Executor {
 
   /**
    * Recovers from the previous process (fails what it left running, re-queues pending executions),
-   * then starts the workers warming. Resolves before they are warm; see {@link status}.
+   * then starts the workers warming. Resolves before they are warm; see {@link status}. `warmup`: the
+   * threads and image, if begun earlier (before the store opened); stopped if the start fails.
    */
-  static async start(config: EngineConfig, store: Store): Promise<Engine> {
+  static async start(config: EngineConfig, store: Store, warmup: Warmup = new Warmup(config)): Promise<Engine> {
+    try {
+      return await Engine.#recover(config, store, warmup);
+    } catch (error) {
+      await warmup.stop();
+      throw error;
+    }
+  }
+
+  static async #recover(config: EngineConfig, store: Store, warmup: Warmup): Promise<Engine> {
     await store.failInterrupted({
       status: 'failed',
       output: null,
@@ -137,17 +160,18 @@ export class Engine implements Executor {
       finished: now(),
       durationMs: null,
     });
-    const engine = new Engine(config, store);
+    const engine = new Engine(config, store, warmup);
     for (const queued of await store.listQueued()) {
       const item: QueueItem = {
         id: queued.id,
         namespace: queued.namespace,
         functionId: queued.functionId,
         args: queued.args,
-        created: '',
-        functionName: '',
+        created: queued.created,
+        functionName: queued.functionName,
         blocking: false,
         recorded: true,
+        callbackUrl: queued.callbackUrl,
       };
       // Restored whole, even past a limit lowered since: they were accepted.
       engine.#queue.add(item);
@@ -167,11 +191,14 @@ export class Engine implements Executor {
    */
   #warmUp(): void {
     this.#warming = (async () => {
-      const image = await this.#prepareImage();
+      const { image, source } = await this.#warmup.image;
+      this.#image = source;
       if (this.#closing) return;
-      const perLane = Math.floor(this.#config.memoryBudgetBytes / this.#config.workers);
-      for (let i = 0; i < this.#config.workers; i++) this.#lanes.push(new Lane(i, perLane, image));
-      for (const lane of this.#lanes) lane.busy = true;
+      for (const lane of this.#warmup.lanes) {
+        lane.provide(image);
+        lane.busy = true;
+        this.#lanes.push(lane);
+      }
       await Promise.all(
         this.#lanes.map(async (lane) => {
           try {
@@ -185,33 +212,11 @@ export class Engine implements Executor {
       this.#warm = true;
       // Started last so it does not compete for the cores with the workers that run functions.
       if (this.#closing) return;
-      this.#validatorLane = new Lane(this.#config.workers, 0, image);
+      this.#validatorLane = new Lane(this.#config.workers, 0);
+      this.#validatorLane.provide(image);
       this.#validatorCreated(this.#validatorLane);
     })();
     this.#warming.catch(() => {});
-  }
-
-  /** The image workers restore from; null (each worker boots from nothing) if it cannot be had. */
-  async #prepareImage(): Promise<InterpreterImage | null> {
-    try {
-      const { image, source } = await loadOrMakeImage(this.#config.snapshotDir, compilePyodide(), (m) => this.#makeSnapshot(m));
-      this.#image = source;
-      return image;
-    } catch {
-      this.#image = 'none';
-      return null;
-    }
-  }
-
-  async #makeSnapshot(module: WebAssembly.Module): Promise<Uint8Array> {
-    const maker = new Lane(-1, 0, null, true);
-    this.#maker = maker;
-    try {
-      return (await maker.exec<SnapshotResult>({ kind: 'snapshot', module })).snapshot;
-    } finally {
-      this.#maker = undefined;
-      await maker.destroy();
-    }
   }
 
   status(): ExecutorStatus {
@@ -257,7 +262,7 @@ export class Engine implements Executor {
     return finished;
   }
 
-  async enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]> {
+  async enqueue(fn: StoredFunction, argsList: readonly string[], options: EnqueueOptions = {}): Promise<string[]> {
     this.#refuseWhileDraining();
     const count = argsList.length;
     const reservation = this.#queue.reserve(fn.namespace, count);
@@ -269,9 +274,9 @@ export class Engine implements Executor {
           : `At most ${this.#config.namespaceMaxQueued} executions of a namespace may wait for a worker (FAASPOT_NAMESPACE_MAX_QUEUED) and this one has room for ${reservation.room} more`;
       throw new RunRefusedError('QUEUE_FULL', `The queue is full: ${what}. ${limit}; retry after the time in the Retry-After header.`);
     }
-    const items = argsList.map((args) => this.#newItem(fn, args, false));
+    const items = argsList.map((args) => ({ ...this.#newItem(fn, args, false), callbackUrl: options.callbackUrl }));
     try {
-      await this.#store.insertExecutions(items.map((item) => toNewExecution(item)));
+      await this.#store.insertExecutions(items.map((item) => toNewExecution(item)), options.idempotency);
     } finally {
       this.#queue.release(fn.namespace, count);
     }
@@ -381,10 +386,7 @@ export class Engine implements Executor {
     for (const item of this.#queue.items()) clearTimeout(item.waitTimer);
     for (const running of this.#running.values()) running.timers.forEach(clearTimeout);
     for (const lane of this.#lanes) clearTimeout(lane.replacementTimer);
-    const lanes = [...this.#lanes];
-    if (this.#validatorLane) lanes.push(this.#validatorLane);
-    if (this.#maker) lanes.push(this.#maker);
-    await Promise.allSettled(lanes.map((lane) => lane.destroy()));
+    await Promise.allSettled([this.#warmup.stop(), this.#validatorLane?.destroy()]);
     // Long polls answer with the record as it stands, while the server still can.
     for (const waiters of [...this.#waiters.values()]) for (const wake of [...waiters]) wake();
   }
@@ -520,7 +522,6 @@ export class Engine implements Executor {
     const running: Running = {
       item,
       lane,
-      controller: new AbortController(),
       stopReason: undefined,
       timers: [],
       timeoutSeconds: 0,
@@ -575,11 +576,11 @@ export class Engine implements Executor {
           const cold = !lane.warm.has(key);
           if (cold) this.#coldStarts++;
           running.coldStart = cold;
-          let result = await lane.exec<RunResult>(task(cold), running.controller.signal);
+          let result = await lane.exec<RunResult>(task(cold));
           if (result.outcome === 'not-loaded') {
             this.#coldStarts++;
             running.coldStart = true;
-            result = await lane.exec<RunResult>(task(true), running.controller.signal);
+            result = await lane.exec<RunResult>(task(true));
           }
           end = this.#endFromResult(result, running);
         }
@@ -608,7 +609,7 @@ export class Engine implements Executor {
     running.stopReason = reason;
     running.lane.interrupt();
     // Code that ignores the interrupt (a C loop, time.sleep) is stopped by ending its thread.
-    running.timers.push(setTimeout(() => running.controller.abort(), this.#config.killGraceMs));
+    running.timers.push(setTimeout(() => running.lane.hardStop(), this.#config.killGraceMs));
   }
 
   #stoppedError(running: Running, traceback: string | null): ExecutionError {
@@ -715,6 +716,7 @@ export class Engine implements Executor {
       started: run?.started ?? null,
       finished: end.finished,
       durationMs: end.durationMs,
+      callback: item.callbackUrl === undefined ? null : requestedCallback(item.callbackUrl),
     };
     item.done?.(record);
     for (const listener of this.#endListeners) {
@@ -746,5 +748,6 @@ function toNewExecution(item: QueueItem): NewExecution {
     blocking: item.blocking,
     args: item.args,
     created: item.created,
+    callbackUrl: item.callbackUrl,
   };
 }

@@ -1,4 +1,4 @@
-import type { StoredExecution, StoredFunction } from '../store/store.js';
+import type { NewIdempotencyKey, StoredExecution, StoredFunction } from '../store/store.js';
 import type { ImageSource } from './interpreter-image.js';
 import type { ValidateResult } from './protocol.js';
 
@@ -37,6 +37,21 @@ export interface ExecutorStatus {
   image: ImageSource | 'pending';
 }
 
+/** How {@link Executor.enqueue} records the executions it queues, and handles them beyond running them. */
+export interface EnqueueOptions {
+  /**
+   * An `Idempotency-Key` to commit with the executions, in the same transaction, so that neither is
+   * ever stored without the other. When the namespace holds the key already (a request with it
+   * committed first), nothing is stored or queued and enqueue rejects with `IdempotencyKeyTakenError`.
+   */
+  idempotency?: NewIdempotencyKey;
+  /**
+   * Where to POST each execution's final record once it has ended, stored with the execution (an
+   * absolute http(s) URL that the caller has already checked against the allowlist).
+   */
+  callbackUrl?: string;
+}
+
 /** What is known of an ended execution beyond its record. */
 export interface EndFacts {
   /** Its function had to be loaded into a pristine interpreter for it. */
@@ -63,7 +78,7 @@ export interface Executor {
    * Records executions as pending (committed before this resolves) and queues them; returns their ids.
    * Refuses all of them with a `RunRefusedError` when they do not all fit in the queue.
    */
-  enqueue(fn: StoredFunction, argsList: readonly string[]): Promise<string[]>;
+  enqueue(fn: StoredFunction, argsList: readonly string[], options?: EnqueueOptions): Promise<string[]>;
   /** Cancels a pending or running execution of the namespace. */
   cancel(namespace: string, id: string): Promise<CancelOutcome>;
   /** Resolves when the execution ends or after `ms`, whichever is first. */

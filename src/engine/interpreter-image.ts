@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRuntimePython } from '../../runtime/runtime-files.js';
@@ -40,6 +40,28 @@ export async function snapshotKey(): Promise<string> {
   return hash.digest('hex').slice(0, 24);
 }
 
+/** A file's bytes, read straight into memory that workers share; undefined if it cannot be read. */
+async function readShared(file: string): Promise<SharedArrayBuffer | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const { size } = await handle.stat();
+    const shared = new SharedArrayBuffer(size);
+    const bytes = new Uint8Array(shared);
+    let offset = 0;
+    while (offset < size) {
+      const { bytesRead } = await handle.read(bytes, offset, size - offset, offset);
+      if (bytesRead === 0) return undefined;
+      offset += bytesRead;
+    }
+    return shared;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Pyodide checks the rest (magic number, build id) when restoring; this catches a cut file early. */
 function plausible(snapshot: Uint8Array): boolean {
   if (snapshot.byteLength < 64) return false;
@@ -66,8 +88,8 @@ export async function loadOrMakeImage(
 ): Promise<{ image: InterpreterImage; source: Exclude<ImageSource, 'none'> }> {
   const file = join(dir, `${PREFIX}${await snapshotKey()}${SUFFIX}`);
   // Read while the module compiles.
-  const [cached, module] = await Promise.all([readFile(file).catch(() => undefined), compiling]);
-  if (cached && plausible(cached)) return { image: { snapshot: toShared(cached), module }, source: 'cached' };
+  const [cached, module] = await Promise.all([readShared(file), compiling]);
+  if (cached && plausible(new Uint8Array(cached))) return { image: { snapshot: cached, module }, source: 'cached' };
   const snapshot = await make(module);
   try {
     await mkdir(dir, { recursive: true });

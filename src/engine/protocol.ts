@@ -3,17 +3,14 @@
  * (runtime/worker.ts). Typed once here and imported by both sides.
  */
 
+import type { MessagePort } from 'node:worker_threads';
+
 /** Data every worker receives at start through Tinypool's `workerData`. */
 export interface WorkerData {
   /** One Int32 the engine sets to 2 (SIGINT) to interrupt the Python code running in this worker. */
   interruptBuffer: SharedArrayBuffer;
   /** Warm interpreters of this worker may use this much WebAssembly memory in total, bytes. */
   memoryBudgetBytes: number;
-  /**
-   * What interpreters are restored from: a memory snapshot (shared by every worker, never written)
-   * and Pyodide's compiled WebAssembly module. Null: boot each interpreter from nothing.
-   */
-  image: { snapshot: SharedArrayBuffer; module: WebAssembly.Module } | null;
   /** A worker started only to make a snapshot boots no interpreter of its own. */
   snapshotMaker: boolean;
 }
@@ -26,6 +23,29 @@ export interface FunctionSource {
   /** File name shown in tracebacks. */
   filename: string;
 }
+
+/**
+ * The one Tinypool task a worker thread gets: it serves {@link LaneRequest}s on `port` until the
+ * port closes or the thread is ended.
+ */
+export interface ServeTask {
+  kind: 'serve';
+  port: MessagePort;
+  /**
+   * What interpreters are restored from: a memory snapshot (shared by every worker, never written)
+   * and Pyodide's compiled WebAssembly module. Null: boot each interpreter from nothing. Sent here
+   * rather than at the thread's start, so threads start while the image is still being read.
+   */
+  image: { snapshot: SharedArrayBuffer; module: WebAssembly.Module } | null;
+}
+
+/** A task sent on a lane's port; answered by the {@link LaneAnswer} of the same id. */
+export interface LaneRequest {
+  id: number;
+  task: WorkerTask;
+}
+
+export type LaneAnswer = { id: number; result: WorkerResult } | { id: number; error: { name: string; message: string } };
 
 export type WorkerTask = WarmTask | RunTask | RetireTask | ValidateTask | SnapshotTask;
 

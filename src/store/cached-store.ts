@@ -1,12 +1,16 @@
 import type {
+  CallbackSettlement,
   ExecutionEnd,
   ExecutionQuery,
   FunctionPatch,
   NewExecution,
+  NewIdempotencyKey,
+  OwedCallback,
   QueuedExecution,
   Store,
   StoredExecution,
   StoredFunction,
+  StoredIdempotencyKey,
   StoredToken,
 } from './store.js';
 
@@ -110,8 +114,8 @@ export class CachedStore implements Store {
     return result;
   }
 
-  insertExecutions(executions: readonly NewExecution[]): Promise<void> {
-    return this.#inner.insertExecutions(executions);
+  insertExecutions(executions: readonly NewExecution[], idempotency?: NewIdempotencyKey): Promise<void> {
+    return this.#inner.insertExecutions(executions, idempotency);
   }
 
   markRunning(id: string, functionVersion: number, started: string): Promise<void> {
@@ -144,6 +148,26 @@ export class CachedStore implements Store {
 
   deleteEndedBefore(before: string, limit: number): Promise<number> {
     return this.#inner.deleteEndedBefore(before, limit);
+  }
+
+  findIdempotencyKey(namespace: string, key: string, expiredBefore: string): Promise<StoredIdempotencyKey | undefined> {
+    return this.#inner.findIdempotencyKey(namespace, key, expiredBefore);
+  }
+
+  deleteIdempotencyKeysBefore(before: string, limit: number): Promise<number> {
+    return this.#inner.deleteIdempotencyKeysBefore(before, limit);
+  }
+
+  beginCallbackAttempt(id: string): Promise<StoredExecution | undefined> {
+    return this.#inner.beginCallbackAttempt(id);
+  }
+
+  settleCallback(id: string, settlement: CallbackSettlement): Promise<void> {
+    return this.#inner.settleCallback(id, settlement);
+  }
+
+  listOwedCallbacks(): Promise<OwedCallback[]> {
+    return this.#inner.listOwedCallbacks();
   }
 
   close(): Promise<void> {

@@ -1,18 +1,24 @@
 import { Migrator, sql, type Kysely, type Selectable } from 'kysely';
 import { ContextKeyError, type ContextCipher } from './context-cipher.js';
-import type { Database, ExecutionStatus, ExecutionsTable, FunctionsTable, TokensTable } from './schema.js';
+import type { Database, ExecutionStatus, ExecutionsTable, FunctionsTable, IdempotencyKeysTable, TokensTable } from './schema.js';
 import { GroupCommit } from './group-commit.js';
 import { StaticMigrationProvider } from './migrations.js';
 import {
+  IdempotencyKeyTakenError,
   NameTakenError,
+  type CallbackSettlement,
   type ExecutionEnd,
   type ExecutionQuery,
   type FunctionPatch,
+  type IdempotentRoute,
   type NewExecution,
+  type NewIdempotencyKey,
+  type OwedCallback,
   type QueuedExecution,
   type Store,
   type StoredExecution,
   type StoredFunction,
+  type StoredIdempotencyKey,
   type StoredToken,
 } from './store.js';
 
@@ -32,6 +38,8 @@ export interface KyselyStoreConfig {
   /** Runs before the database is closed (the dialect's own helpers stop there). */
   onClose?: () => Promise<void>;
 }
+
+const ENDED: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
 
 /** Rows per INSERT statement: keeps bound parameters well under every dialect's limit. */
 const INSERT_CHUNK = 500;
@@ -255,7 +263,7 @@ export class KyselyStore implements Store {
     });
   }
 
-  async insertExecutions(executions: readonly NewExecution[]): Promise<void> {
+  async insertExecutions(executions: readonly NewExecution[], idempotency?: NewIdempotencyKey): Promise<void> {
     const rows = executions.map((e) => ({
       id: e.id,
       namespace: e.namespace,
@@ -269,13 +277,43 @@ export class KyselyStore implements Store {
       logs_truncated: 0,
       created: e.created,
       started: e.running?.started ?? null,
+      // Always present, so that every row of a multi-row INSERT has the same columns.
+      callback_url: e.callbackUrl ?? null,
+      callback_state: e.callbackUrl === undefined ? null : ('pending' as const),
       ...(e.end && endColumns(e.end)),
     }));
+    const keyRow = idempotency && {
+      namespace: idempotency.namespace,
+      key: idempotency.key,
+      fingerprint: idempotency.fingerprint,
+      route: idempotency.route,
+      function_name: idempotency.functionName,
+      execution_ids: JSON.stringify(executions.map((e) => e.id)),
+      created: idempotency.created,
+    };
     await this.#executionWrites.run(async (trx) => {
+      if (idempotency && keyRow) {
+        // The key goes first: when it is taken, the statement fails and the transaction with it, so
+        // the executions are never stored without their key, nor the key without them.
+        await trx
+          .deleteFrom('idempotency_keys')
+          .where('namespace', '=', idempotency.namespace)
+          .where('key', '=', idempotency.key)
+          .where('created', '<', idempotency.expiredBefore)
+          .execute();
+        try {
+          await trx.insertInto('idempotency_keys').values(keyRow).execute();
+        } catch (error) {
+          if (this.#isUniqueViolation(error)) {
+            throw new IdempotencyKeyTakenError(`The namespace ${idempotency.namespace} holds the idempotency key already`, { cause: error });
+          }
+          throw error;
+        }
+      }
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx.insertInto('executions').values(rows.slice(i, i + INSERT_CHUNK)).execute();
       }
-    }, rows.length <= INSERT_CHUNK);
+    }, rows.length <= INSERT_CHUNK && !idempotency);
   }
 
   async markRunning(id: string, functionVersion: number, started: string): Promise<void> {
@@ -339,7 +377,7 @@ export class KyselyStore implements Store {
   async listQueued(): Promise<QueuedExecution[]> {
     const rows = await this.#db
       .selectFrom('executions')
-      .select(['id', 'namespace', 'function_id', 'args', 'blocking'])
+      .select(['id', 'namespace', 'function_id', 'function_name', 'args', 'blocking', 'created', 'callback_url'])
       .where('status', '=', 'pending')
       .where('blocking', '=', 0)
       .orderBy('seq')
@@ -348,8 +386,11 @@ export class KyselyStore implements Store {
       id: r.id,
       namespace: r.namespace,
       functionId: r.function_id,
+      functionName: r.function_name,
       args: r.args,
       blocking: r.blocking === 1,
+      created: r.created,
+      ...(r.callback_url !== null && { callbackUrl: r.callback_url }),
     }));
   }
 
@@ -381,6 +422,73 @@ export class KyselyStore implements Store {
       )
       .executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  async findIdempotencyKey(namespace: string, key: string, expiredBefore: string): Promise<StoredIdempotencyKey | undefined> {
+    const row = await this.#db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('namespace', '=', namespace)
+      .where('key', '=', key)
+      .where('created', '>=', expiredBefore)
+      .executeTakeFirst();
+    return row && toIdempotencyKey(row);
+  }
+
+  async deleteIdempotencyKeysBefore(before: string, limit: number): Promise<number> {
+    // Bounded batches through the index on `created`, as deleteEndedBefore does for executions.
+    const result = await this.#db
+      .deleteFrom('idempotency_keys')
+      .where('seq', 'in', (eb) =>
+        eb.selectFrom('idempotency_keys').select('seq').where('created', '<', before).orderBy('created').limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async beginCallbackAttempt(id: string): Promise<StoredExecution | undefined> {
+    const row = await this.#executionWrites.run(
+      (trx) =>
+        trx
+          .updateTable('executions')
+          .set((eb) => ({ callback_attempts: eb('callback_attempts', '+', 1), callback_next_attempt: null }))
+          .where('id', '=', id)
+          .where('callback_state', '=', 'pending')
+          .where('status', 'in', ENDED)
+          .returningAll()
+          .executeTakeFirst(),
+      true,
+    );
+    return row && toExecution(row);
+  }
+
+  async settleCallback(id: string, settlement: CallbackSettlement): Promise<void> {
+    await this.#executionWrites.run(
+      (trx) =>
+        trx
+          .updateTable('executions')
+          .set({
+            callback_state: settlement.state,
+            callback_last_error: settlement.lastError,
+            callback_next_attempt: settlement.nextAttempt,
+          })
+          .where('id', '=', id)
+          .where('callback_state', '=', 'pending')
+          .execute(),
+      true,
+    );
+  }
+
+  async listOwedCallbacks(): Promise<OwedCallback[]> {
+    // Through the partial index of pending callbacks: settled ones and executions without one cost nothing.
+    const rows = await this.#db
+      .selectFrom('executions')
+      .select(['id', 'namespace', 'callback_attempts', 'callback_next_attempt'])
+      .where('callback_state', '=', 'pending')
+      .where('status', 'in', ENDED)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({ id: r.id, namespace: r.namespace, attempts: r.callback_attempts, nextAttempt: r.callback_next_attempt }));
   }
 
   async close(): Promise<void> {
@@ -441,6 +549,18 @@ function toFunction(row: Selectable<FunctionsTable>): StoredFunction {
   };
 }
 
+function toIdempotencyKey(row: Selectable<IdempotencyKeysTable>): StoredIdempotencyKey {
+  return {
+    namespace: row.namespace,
+    key: row.key,
+    fingerprint: row.fingerprint,
+    route: row.route as IdempotentRoute,
+    functionName: row.function_name,
+    executionIds: JSON.parse(row.execution_ids) as string[],
+    created: row.created,
+  };
+}
+
 function toExecution(row: Selectable<ExecutionsTable>): StoredExecution {
   return {
     seq: row.seq,
@@ -460,5 +580,15 @@ function toExecution(row: Selectable<ExecutionsTable>): StoredExecution {
     started: row.started,
     finished: row.finished,
     durationMs: row.duration_ms,
+    callback:
+      row.callback_url === null
+        ? null
+        : {
+            url: row.callback_url,
+            state: row.callback_state ?? 'pending',
+            attempts: row.callback_attempts,
+            lastError: row.callback_last_error,
+            nextAttempt: row.callback_next_attempt,
+          },
   };
 }

@@ -82,6 +82,46 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_idempotency_keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('route', 'text', (c) => c.notNull())
+        .addColumn('function_name', 'text', (c) => c.notNull())
+        .addColumn('execution_ids', 'text', (c) => c.notNull())
+        .addColumn('created', 'text', (c) => c.notNull())
+        // The key's scope: one row per key and namespace, so that of two requests racing with one
+        // key, the second to commit fails and answers the first one's executions.
+        .addUniqueConstraint('idempotency_keys_namespace_key', ['namespace', 'key'])
+        .execute();
+      // For the expiry sweep: keys by age.
+      await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created').execute();
+    },
+  },
+  '0005_execution_callbacks': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('executions').addColumn('callback_url', 'text').execute();
+      await db.schema.alterTable('executions').addColumn('callback_state', 'text').execute();
+      await db.schema
+        .alterTable('executions')
+        .addColumn('callback_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('executions').addColumn('callback_last_error', 'text').execute();
+      await db.schema.alterTable('executions').addColumn('callback_next_attempt', 'text').execute();
+      // For the start-up scan of callbacks still owed. Partial, so that executions without a
+      // callback, or whose callback is settled, cost no entry.
+      await db.schema
+        .createIndex('executions_callback_pending')
+        .on('executions')
+        .column('seq')
+        .where(sql.ref('callback_state'), '=', 'pending')
+        .execute();
+    },
+  },
 };
 
 /** Hands Kysely's Migrator the migrations above, in name order. */

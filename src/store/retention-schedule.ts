@@ -5,6 +5,13 @@ import type { Store } from './store.js';
 export interface RetentionScheduleConfig {
   /** Ended executions that finished longer ago than this are deleted, ms. @example 7 * 86_400_000 */
   maxAgeMs: number;
+  /**
+   * What a sweep deletes, one batch at a time: at most `limit` records older than `before` (ISO 8601),
+   * resolving with how many. Default: ended executions, by their `finished` time ({@link Store.deleteEndedBefore}).
+   *
+   * @example (before, limit) => store.deleteIdempotencyKeysBefore(before, limit)
+   */
+  deleteBatch?: (before: string, limit: number) => Promise<number>;
   /** Time between the end of one sweep and the start of the next, ms. Default 60 000. */
   intervalMs?: number;
   /** Time from {@link RetentionSchedule.start} to the first sweep, ms: after the workers' boot. Default 10 000. */
@@ -18,12 +25,12 @@ export interface RetentionScheduleConfig {
 }
 
 /**
- * Deletes ended execution records older than the retention age, on a schedule. A sweep deletes in
+ * Deletes ended execution records older than the retention age, on a schedule (or, with
+ * `deleteBatch`, other records past their age, such as expired idempotency keys). A sweep deletes in
  * small batches and yields to the event loop between them, so that requests are served meanwhile
  * however large the backlog.
  */
 export class RetentionSchedule {
-  readonly #store: Store;
   readonly #config: Required<RetentionScheduleConfig>;
   #timer: NodeJS.Timeout | undefined;
   /** The sweep under way, if any; sweeps never overlap. */
@@ -31,13 +38,13 @@ export class RetentionSchedule {
   #stopped = false;
 
   constructor(store: Store, config: RetentionScheduleConfig) {
-    this.#store = store;
     this.#config = Object.freeze({
       intervalMs: 60_000,
       firstDelayMs: 10_000,
       batchSize: 500,
       now: Date.now,
       onError: () => {},
+      deleteBatch: (before: string, limit: number) => store.deleteEndedBefore(before, limit),
       ...config,
     });
   }
@@ -80,11 +87,11 @@ export class RetentionSchedule {
   }
 
   async #sweepOnce(): Promise<number> {
-    const { batchSize, maxAgeMs, now } = this.#config;
+    const { batchSize, maxAgeMs, now, deleteBatch } = this.#config;
     const before = new Date(now() - maxAgeMs).toISOString();
     let deleted = 0;
     while (!this.#stopped) {
-      const count = await this.#store.deleteEndedBefore(before, batchSize);
+      const count = await deleteBatch(before, batchSize);
       deleted += count;
       if (count < batchSize) break;
       await nextTurn();

@@ -1,6 +1,6 @@
-import type { ExecutionStatus } from './schema.js';
+import type { CallbackState, ExecutionStatus } from './schema.js';
 
-export type { ExecutionStatus } from './schema.js';
+export type { CallbackState, ExecutionStatus } from './schema.js';
 
 /** A token as stored: never the token itself, only its hash. */
 export interface StoredToken {
@@ -33,6 +33,25 @@ export interface ExecutionError {
   traceback: string | null;
 }
 
+/** The completion callback of an execution, and how its delivery stands. */
+export interface ExecutionCallback {
+  /** Where the final record is POSTed. */
+  url: string;
+  /** `pending` until a 2xx answer came (`delivered`) or no more attempts will be made (`failed`). */
+  state: CallbackState;
+  /** Delivery attempts begun. */
+  attempts: number;
+  /** How the last attempt failed: `HTTP 500`, a connection error, a refused address; null before any and once delivered. */
+  lastError: string | null;
+  /** When the next attempt is due; null when none is scheduled. */
+  nextAttempt: string | null;
+}
+
+/** The callback of an execution that has just been accepted: pending, nothing tried yet. */
+export function requestedCallback(url: string): ExecutionCallback {
+  return { url, state: 'pending', attempts: 0, lastError: null, nextAttempt: null };
+}
+
 /** An execution as stored. `args` and `output` are JSON texts, kept as the function produced them. */
 export interface StoredExecution {
   seq: number;
@@ -52,6 +71,8 @@ export interface StoredExecution {
   started: string | null;
   finished: string | null;
   durationMs: number | null;
+  /** Its completion callback; null when none was asked for. */
+  callback: ExecutionCallback | null;
 }
 
 export interface NewExecution {
@@ -66,6 +87,8 @@ export interface NewExecution {
   running?: { functionVersion: number; started: string };
   /** Set when it has also ended: the record is written whole, in one statement. */
   end?: ExecutionEnd;
+  /** Where to POST the final record once it has ended (non-blocking runs only). */
+  callbackUrl?: string | undefined;
 }
 
 /** How an execution ended; written once, by the engine. */
@@ -84,8 +107,30 @@ export interface QueuedExecution {
   id: string;
   namespace: string;
   functionId: string;
+  /** The function's name when the execution was accepted. */
+  functionName: string;
   args: string;
   blocking: boolean;
+  created: string;
+  /** Its callback URL, if it has one. */
+  callbackUrl?: string | undefined;
+}
+
+/** A callback still owed: its execution has ended, and the callback was neither delivered nor given up. */
+export interface OwedCallback {
+  id: string;
+  namespace: string;
+  /** Attempts begun so far. */
+  attempts: number;
+  /** When the next attempt is due; null: at once. */
+  nextAttempt: string | null;
+}
+
+/** What a delivery attempt came to, as the record keeps it. */
+export interface CallbackSettlement {
+  state: CallbackState;
+  lastError: string | null;
+  nextAttempt: string | null;
 }
 
 export interface ExecutionQuery {
@@ -102,6 +147,45 @@ export interface FunctionPatch {
   context?: string;
   timeoutSeconds?: number;
   memoryMib?: number;
+}
+
+/** The kinds of request an `Idempotency-Key` may stand for: a non-blocking run, or a bulk. */
+export type IdempotentRoute = 'rpc' | 'bulk_rpc';
+
+/** An `Idempotency-Key` to record with the executions of the request that sent it first. */
+export interface NewIdempotencyKey {
+  namespace: string;
+  key: string;
+  /** What the request asked for, hashed: a later request with the key must ask for the same. */
+  fingerprint: string;
+  route: IdempotentRoute;
+  /** The function's name as the request gave it. */
+  functionName: string;
+  created: string;
+  /**
+   * Where the key's lifetime ends, looking back: a row of the same key created before this (ISO 8601)
+   * has expired and is replaced; one created since holds the key.
+   */
+  expiredBefore: string;
+}
+
+/** An `Idempotency-Key` as stored, with the ids of the executions its request produced, in order. */
+export interface StoredIdempotencyKey {
+  namespace: string;
+  key: string;
+  fingerprint: string;
+  route: IdempotentRoute;
+  functionName: string;
+  executionIds: string[];
+  created: string;
+}
+
+/**
+ * Thrown by {@link Store.insertExecutions} when the namespace already holds the idempotency key, by a
+ * request that committed first; nothing of the insert is stored.
+ */
+export class IdempotencyKeyTakenError extends Error {
+  override name = 'IdempotencyKeyTakenError';
 }
 
 /** Thrown by {@link Store.createFunction} and {@link Store.updateFunction} when the name is taken. */
@@ -133,8 +217,12 @@ export interface Store {
     cancelled: ExecutionEnd,
   ): Promise<{ fn: StoredFunction; cancelledIds: string[] } | undefined>;
 
-  /** Inserts all or none, committed when the promise resolves. */
-  insertExecutions(executions: readonly NewExecution[]): Promise<void>;
+  /**
+   * Inserts all or none, committed when the promise resolves. With `idempotency`, the key is recorded
+   * with the executions in the same transaction; when the namespace holds the key already (unexpired),
+   * nothing is stored and the promise rejects with {@link IdempotencyKeyTakenError}.
+   */
+  insertExecutions(executions: readonly NewExecution[], idempotency?: NewIdempotencyKey): Promise<void>;
   markRunning(id: string, functionVersion: number, started: string): Promise<void>;
   /** Writes the end of a run unless it already ended; false when it had. */
   finishExecution(id: string, end: ExecutionEnd): Promise<boolean>;
@@ -150,6 +238,23 @@ export interface Store {
    * before `before` (ISO 8601), oldest first; never a pending or running one. Returns how many.
    */
   deleteEndedBefore(before: string, limit: number): Promise<number>;
+
+  /** The namespace's idempotency key, unless it was created before `expiredBefore` (ISO 8601): it has expired then. */
+  findIdempotencyKey(namespace: string, key: string, expiredBefore: string): Promise<StoredIdempotencyKey | undefined>;
+  /** Deletes at most `limit` idempotency keys created before `before` (ISO 8601), oldest first. Returns how many. */
+  deleteIdempotencyKeysBefore(before: string, limit: number): Promise<number>;
+
+  /**
+   * Counts one more delivery attempt of the pending callback of an ended execution, then returns its
+   * record as it stands (this attempt counted); undefined when the execution has not ended, has no
+   * pending callback, or is gone. Counted before it is sent, so that a crash cannot make the
+   * attempts unbounded.
+   */
+  beginCallbackAttempt(id: string): Promise<StoredExecution | undefined>;
+  /** Records what the last attempt of a pending callback came to. */
+  settleCallback(id: string, settlement: CallbackSettlement): Promise<void>;
+  /** Ended executions whose callback is still pending, oldest first: the deliveries to resume at a start. */
+  listOwedCallbacks(): Promise<OwedCallback[]>;
 
   close(): Promise<void>;
 }

@@ -118,6 +118,33 @@ describe('fas CLI', () => {
     assert.match(table, /00000000-0000-0000-0000-000000000000 +- +- +not found/);
   });
 
+  test('--idempotency-key makes run and run_bulk safe to repeat: the same ids are printed and nothing runs twice', async () => {
+    writeFileSync(join(work, 'numbers.py'), 'def main(args, context):\n    return int(args["n"])\n');
+    await ok('fas functions create numbers --file numbers.py');
+    const bulk = 'fas functions run_bulk numbers -p "n=1" -p "n=2" --idempotency-key cli-bulk-1';
+    const ids = await ok(bulk);
+    assert.equal(ids.trimEnd().split('\n').length, 2);
+    assert.equal(await ok(bulk), ids);
+    assert.deepEqual(await sh(`${bulk} --wait`), { code: 0, stdout: '1\n2\n', stderr: '' });
+    const single = 'fas functions run numbers -p "n=3" --idempotency-key cli-run-1';
+    const id = await ok(single);
+    assert.match(id.trim(), UUID_LINE);
+    assert.equal(await ok(single), id);
+    const listed = await s.call('GET', '/v1/executions?include_completed=true&function=numbers');
+    assert.equal((listed.json as unknown[]).length, 3, 'one execution per -p, however often the commands ran');
+
+    const reused = await sh('fas functions run_bulk numbers -p "n=9" --idempotency-key cli-bulk-1');
+    assert.equal(reused.code, 1);
+    assert.match(reused.stderr, /^fas: IDEMPOTENCY_KEY_REUSED: The Idempotency-Key "cli-bulk-1" was first sent/);
+    const blocking = await sh('fas functions run numbers -p "n=1" --idempotency-key cli-run-2 --wait');
+    assert.equal(blocking.code, 2);
+    assert.match(blocking.stderr, /--idempotency-key applies to runs without --wait/);
+    const bad = await sh('fas functions run numbers -p "n=1" --idempotency-key "café"');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^fas: INVALID_IDEMPOTENCY_KEY: An idempotency key must be 1 to 255 printable ASCII characters/);
+    assert.equal(((await s.call('GET', '/v1/executions?include_completed=true&function=numbers')).json as unknown[]).length, 3);
+  });
+
   test('run_bulk --wait with a failing item prints null in its place, the error on stderr, and exits 1', async () => {
     const result = await sh('fas functions run_bulk hello -p "name=a" -p "nom=b" --wait --json');
     assert.equal(result.code, 1);

@@ -4,7 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
+import { verifyCallbackSignature } from '../../src/callbacks/callback-signature.js';
 import { Faaspot, FaaspotError, FunctionRunError, type ExecutionRecord } from '../../src/client/index.js';
+import { CallbackReceiver } from '../integration/callback-receiver.js';
 import { ADMIN_TOKEN, removeDataDir, startTestServer, type TestServer } from '../integration/harness.js';
 
 const HELLO = 'def main(args, context):\n    return "hello " + args["name"]\n';
@@ -27,7 +30,7 @@ describe('TypeScript client', () => {
   const requests: string[] = [];
 
   before(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ callbackAllowlist: CallbackAllowlist.parse('127.0.0.1') });
     client = new Faaspot({
       url: `${s.url}/`,
       token: ADMIN_TOKEN,
@@ -130,6 +133,124 @@ describe('TypeScript client', () => {
     assert.equal(bulk[1], null);
     assert.equal(bulk[2]?.uuid, ids[0]);
     await assert.rejects(client.executions.waitAll(['00000000-0000-0000-0000-000000000000']), (e) => FaaspotError.is(e, 'EXECUTION_NOT_FOUND'));
+  });
+
+  test('run and runBulk take a callbackUrl: each execution calls back, signed; a URL the server refuses is a typed error', async () => {
+    const receiver = await CallbackReceiver.start();
+    try {
+      await client.functions.create('greet', { code: HELLO });
+      const secret = (await (await fetch(`${s.url}/v1/admin/callback-secret`, { headers: { authorization: `Token ${ADMIN_TOKEN}` } })).json()) as { secret: string };
+      const id = await client.functions.run('greet', { name: 'cb' }, { callbackUrl: receiver.url('/one') });
+      const ids = await client.functions.runBulk('greet', [{ name: 'a' }, { name: 'b' }], { callbackUrl: receiver.url('/bulk') });
+      const [one] = await receiver.waitFor('/one');
+      const bulk = await receiver.waitFor('/bulk', 2);
+      for (const request of [one, ...bulk]) {
+        assert.ok(request);
+        assert.equal(verifyCallbackSignature(secret.secret, request.body, request.headers['x-faaspot-signature'] as string), true);
+      }
+      assert.equal(one?.headers['x-faaspot-execution'], id);
+      assert.deepEqual(bulk.map((r) => r.headers['x-faaspot-execution']).sort(), [...ids].sort());
+      const record: ExecutionRecord = await client.executions.wait(id);
+      assert.equal(record.callback?.url, receiver.url('/one'));
+      assert.equal((await client.executions.wait(ids[0] ?? '')).callback?.url, receiver.url('/bulk'));
+      assert.equal((await client.functions.run('greet')).length, 36);
+      assert.equal((await client.executions.wait(await client.functions.run('greet'))).callback, null, 'no callbackUrl, no callback');
+
+      await assert.rejects(client.functions.run('greet', {}, { callbackUrl: 'http://10.0.0.1/hook' }), (e) => FaaspotError.is(e, 'CALLBACK_URL_FORBIDDEN') && e.status === 403);
+      await assert.rejects(client.functions.runBulk('greet', [{}], { callbackUrl: 'ftp://127.0.0.1/' }), (e) => FaaspotError.is(e, 'CALLBACK_URL_INVALID'));
+      await assert.rejects(client.functions.run('greet', {}, { wait: true, callbackUrl: receiver.url('/sync') }), (e) => FaaspotError.is(e, 'CALLBACK_URL_INVALID'));
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test('run and runBulk with idempotencyKey: a retry returns the same ids and runs nothing; the key with another request is IDEMPOTENCY_KEY_REUSED', async () => {
+    const sent: Headers[] = [];
+    const watched = new Faaspot({
+      url: s.url,
+      token: ADMIN_TOKEN,
+      fetch: (input, init) => {
+        sent.push(new Headers(init?.headers));
+        return fetch(input, init);
+      },
+    });
+    await client.functions.create('tally', { code: 'RUNS = 0\n\ndef main(args, context):\n    global RUNS\n    RUNS += 1\n    return RUNS\n' });
+    const argsList = [{ item: 'a' }, { item: 'b' }];
+    const ids = await watched.functions.runBulk('tally', argsList, { idempotencyKey: 'client-bulk-1' });
+    assert.equal(sent[0]?.get('idempotency-key'), 'client-bulk-1');
+    await client.executions.waitAll(ids);
+    assert.deepEqual(await watched.functions.runBulk('tally', argsList, { idempotencyKey: 'client-bulk-1' }), ids);
+    const records = await client.executions.list({ includeCompleted: true, function: 'tally' });
+    assert.equal(records.executions.length, 2, 'the retry created no execution');
+
+    const id = await watched.functions.run('tally', { item: 'c' }, { idempotencyKey: 'client-run-1' });
+    assert.equal(await watched.functions.run('tally', { item: 'c' }, { idempotencyKey: 'client-run-1' }), id);
+    await assert.rejects(watched.functions.runBulk('tally', [{ item: 'other' }], { idempotencyKey: 'client-bulk-1' }), (error) => {
+      assert.ok(FaaspotError.is(error, 'IDEMPOTENCY_KEY_REUSED'));
+      assert.equal(error.status, 422);
+      assert.match(error.message, /client-bulk-1/);
+      return true;
+    });
+    // Without a key, nothing is sent for one.
+    sent.length = 0;
+    await watched.functions.run('tally', { item: 'd' });
+    assert.equal(sent[0]?.get('idempotency-key'), null);
+
+    const count = sent.length;
+    for (const idempotencyKey of ['', ' padded', 'k'.repeat(256), 'caf\u00e9', 'snow\u2603']) {
+      await assert.rejects(watched.functions.runBulk('tally', argsList, { idempotencyKey }), (error) => {
+        assert.ok(FaaspotError.is(error, 'INVALID_IDEMPOTENCY_KEY'), JSON.stringify(idempotencyKey));
+        assert.equal(error.status, null, 'refused before anything is sent');
+        return true;
+      });
+    }
+    assert.equal(sent.length, count);
+    await assert.rejects(watched.functions.run('tally', {}, { wait: true, idempotencyKey: 'client-sync' }), (error) => {
+      assert.ok(FaaspotError.is(error, 'INVALID_IDEMPOTENCY_KEY'));
+      assert.equal(error.status, 400, 'the server refuses a key on a blocking run');
+      return true;
+    });
+  });
+
+  test('run and runBulk with both idempotencyKey and callbackUrl send both headers; a retry neither runs nor calls back again', async () => {
+    const receiver = await CallbackReceiver.start();
+    try {
+      const sent: Headers[] = [];
+      const watched = new Faaspot({
+        url: s.url,
+        token: ADMIN_TOKEN,
+        fetch: (input, init) => {
+          sent.push(new Headers(init?.headers));
+          return fetch(input, init);
+        },
+      });
+      await client.functions.create('both', { code: HELLO });
+      const options = { idempotencyKey: 'client-both-1', callbackUrl: receiver.url('/both') };
+      const id = await watched.functions.run('both', { name: 'x' }, options);
+      assert.equal(sent[0]?.get('idempotency-key'), 'client-both-1');
+      assert.equal(sent[0]?.get('x-callback-url'), receiver.url('/both'));
+      await receiver.waitFor('/both');
+      assert.equal(await watched.functions.run('both', { name: 'x' }, options), id);
+      const bulkOptions = { idempotencyKey: 'client-both-2', callbackUrl: receiver.url('/both-bulk') };
+      const ids = await watched.functions.runBulk('both', [{ name: 'a' }, { name: 'b' }], bulkOptions);
+      assert.equal(sent[2]?.get('idempotency-key'), 'client-both-2');
+      assert.equal(sent[2]?.get('x-callback-url'), receiver.url('/both-bulk'));
+      await receiver.waitFor('/both-bulk', 2);
+      assert.deepEqual(await watched.functions.runBulk('both', [{ name: 'a' }, { name: 'b' }], bulkOptions), ids);
+      await assert.rejects(
+        watched.functions.run('both', { name: 'x' }, { ...options, callbackUrl: receiver.url('/elsewhere') }),
+        (error) => FaaspotError.is(error, 'IDEMPOTENCY_KEY_REUSED') && error.status === 422,
+      );
+      await client.executions.waitAll([id, ...ids]);
+      // Give a stray second delivery the time to arrive before counting.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(receiver.at('/both').length, 1, 'one callback for the run, however often it was sent');
+      assert.equal(receiver.at('/both-bulk').length, 2);
+      assert.equal(receiver.at('/elsewhere').length, 0);
+      assert.equal((await client.executions.get(id)).callback?.url, receiver.url('/both'));
+    } finally {
+      await receiver.close();
+    }
   });
 
   test('list filters by function and status and pages with nextCursor; listAll follows the pages', async () => {

@@ -42,10 +42,15 @@ function check(keyword: string, arg: any, value: any, schema: Record<string, unk
     case 'format':
       if (typeof value !== 'string') return [];
       if (arg === 'uuid') return UUID.test(value) ? [] : [`${at}: ${JSON.stringify(value)} is not a UUID`];
+      if (arg === 'uri') return URL.canParse(value) ? [] : [`${at}: ${JSON.stringify(value)} is not a URI`];
       if (arg === 'date-time') return /^\d{4}-\d\d-\d\dT/.test(value) && !Number.isNaN(Date.parse(value)) ? [] : [`${at}: ${value} is not a date-time`];
       throw new Error(`unknown format ${String(arg)}`);
     case 'pattern':
       return typeof value !== 'string' || new RegExp(arg as string, 'u').test(value) ? [] : [`${at}: ${JSON.stringify(value)} does not match ${String(arg)}`];
+    case 'minLength':
+      return typeof value !== 'string' || [...value].length >= arg ? [] : [`${at}: ${JSON.stringify(value)} is shorter than ${arg}`];
+    case 'maxLength':
+      return typeof value !== 'string' || [...value].length <= arg ? [] : [`${at}: ${JSON.stringify(value)} is longer than ${arg}`];
     case 'minimum':
       return typeof value !== 'number' || value >= arg ? [] : [`${at}: ${value} < ${arg}`];
     case 'maximum':

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
 import { removeDataDir, startTestServer, type Reply, type TestServer } from './harness.js';
 import { resolvePointer, schemaErrors } from './json-schema.js';
 
@@ -7,7 +8,7 @@ describe('the OpenAPI document', () => {
   let s: TestServer;
   let doc: any;
   before(async () => {
-    s = await startTestServer({ workers: 1 });
+    s = await startTestServer({ workers: 1, callbackAllowlist: CallbackAllowlist.parse('127.0.0.1'), callbackRetries: 0 });
     const reply = await s.call('GET', '/v1/openapi.json', undefined, null);
     assert.equal(reply.status, 200, reply.text);
     doc = reply.json;
@@ -94,6 +95,32 @@ describe('the OpenAPI document', () => {
     await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', { name: 'p' });
     const bulk = (await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{ name: 'a' }, { name: 'b' }])).json as string[];
     assert.equal((await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [])).json.code, 'INVALID_REQUEST');
+    // Callbacks: this server allows 127.0.0.1 only.
+    const hooked = (await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', {}, undefined, { 'x-callback-url': 'http://127.0.0.1:9/hook' })).json as string;
+    assert.equal((await documented('GET', '/v1/executions/{id}', `/v1/executions/${hooked}?wait=20`)).json.callback.url, 'http://127.0.0.1:9/hook');
+    const loopbackHook = { 'x-callback-url': 'http://127.0.0.2:9/hook' };
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', {}, undefined, loopbackHook)).json.code, 'CALLBACK_URL_FORBIDDEN');
+    assert.equal((await documented('GET', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', undefined, undefined, loopbackHook)).json.code, 'CALLBACK_URL_FORBIDDEN');
+    const notUrl = { 'x-callback-url': 'nowhere' };
+    assert.equal((await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{}], undefined, notUrl)).json.code, 'CALLBACK_URL_INVALID');
+    assert.equal((await documented('GET', '/v1/sync/functions/{name}/rpc', '/v1/sync/functions/hello/rpc', undefined, undefined, loopbackHook)).json.code, 'CALLBACK_URL_INVALID');
+    const key = { 'idempotency-key': 'openapi-session' };
+    const keyed = await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{ name: 'k' }], undefined, key);
+    const replayed = await documented('POST', '/v1/functions/{name}/bulk_rpc', '/v1/functions/hello/bulk_rpc', [{ name: 'k' }], undefined, key);
+    assert.deepEqual([replayed.json, replayed.headers.get('idempotent-replayed')], [keyed.json, 'true']);
+    const single = { 'idempotency-key': 'openapi-single' };
+    const once = await documented('GET', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc?name=k', undefined, undefined, single);
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', { name: 'k' }, undefined, single)).json, once.json);
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', { name: 'x' }, undefined, key)).json.code, 'IDEMPOTENCY_KEY_REUSED');
+    const empty = { 'idempotency-key': '' };
+    assert.equal((await documented('GET', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', undefined, undefined, empty)).json.code, 'INVALID_IDEMPOTENCY_KEY');
+    assert.equal((await documented('GET', '/v1/sync/functions/{name}/rpc', '/v1/sync/functions/hello/rpc', undefined, undefined, key)).json.code, 'INVALID_IDEMPOTENCY_KEY');
+    const both = { 'idempotency-key': 'openapi-both', 'x-callback-url': 'http://127.0.0.1:9/hook' };
+    const withBoth = await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', {}, undefined, both);
+    const bothAgain = await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', {}, undefined, both);
+    assert.deepEqual([bothAgain.json, bothAgain.headers.get('idempotent-replayed')], [withBoth.json, 'true']);
+    const elsewhere = { ...both, 'x-callback-url': 'http://127.0.0.1:9/elsewhere' };
+    assert.equal((await documented('POST', '/v1/functions/{name}/rpc', '/v1/functions/hello/rpc', {}, undefined, elsewhere)).json.code, 'IDEMPOTENCY_KEY_REUSED');
 
     // Executions.
     const last = bulk[1] ?? '';
@@ -116,6 +143,8 @@ describe('the OpenAPI document', () => {
     // Tokens.
     const created = await documented('POST', '/v1/tokens', '/v1/tokens', { namespace: 'team-a' });
     assert.equal((await documented('GET', '/v1/tokens', '/v1/tokens', undefined, created.json.token)).json.code, 'FORBIDDEN');
+    assert.equal((await documented('GET', '/v1/admin/callback-secret', '/v1/admin/callback-secret', undefined, created.json.token)).json.code, 'FORBIDDEN');
+    assert.equal((await documented('GET', '/v1/admin/callback-secret', '/v1/admin/callback-secret')).json.source, 'file');
     const tokens = (await documented('GET', '/v1/tokens', '/v1/tokens')).json as { id: string; admin: boolean }[];
     await documented('DELETE', '/v1/tokens/{id}', `/v1/tokens/${created.json.id}`);
     assert.equal((await documented('DELETE', '/v1/tokens/{id}', '/v1/tokens/unknown')).json.code, 'TOKEN_NOT_FOUND');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
@@ -34,6 +35,19 @@ describe('loadConfig', () => {
     const cases: [string, number][] = [['30d', 30 * 86_400], ['12h', 43_200], ['15m', 900], ['90s', 90], ['3600', 3600], [' 2D ', 172_800], ['0', 0], ['off', 0], ['OFF', 0]];
     for (const [raw, seconds] of cases) assert.equal(loadConfig({ FAASPOT_RETENTION: raw }).retentionSeconds, seconds, raw);
     for (const raw of ['7w', '-1d', '1.5d', 'never', 'd']) assert.throws(() => loadConfig({ FAASPOT_RETENTION: raw }), /FAASPOT_RETENTION/, raw);
+  });
+
+  test('FAASPOT_IDEMPOTENCY_TTL is a duration from 24h to 365d, 24h by default, and names itself otherwise', () => {
+    assert.equal(loadConfig({}).idempotencyTtlSeconds, 86_400);
+    const cases: [string, number][] = [['24h', 86_400], ['1d', 86_400], ['48h', 172_800], ['7d', 604_800], ['86400', 86_400], ['365d', 31_536_000]];
+    for (const [raw, seconds] of cases) assert.equal(loadConfig({ FAASPOT_IDEMPOTENCY_TTL: raw }).idempotencyTtlSeconds, seconds, raw);
+    for (const raw of ['23h', '0', 'off', '366d', '1w', 'forever']) {
+      assert.throws(
+        () => loadConfig({ FAASPOT_IDEMPOTENCY_TTL: raw }),
+        (e: unknown) => e instanceof ConfigError && /FAASPOT_IDEMPOTENCY_TTL must be a duration from 24h to 365d/.test(e.message),
+        raw,
+      );
+    }
   });
 
   test('overload and shutdown limits: a namespace may fill half the queue and use every worker by default', () => {
@@ -91,5 +105,39 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ FAASPOT_PORT: '0', FAASPOT_METRICS_PORT: '0' }).metricsPort, 0, 'both may pick a free port');
     assert.throws(() => loadConfig({ FAASPOT_METRICS_PORT: '70000' }), /FAASPOT_METRICS_PORT must be an integer from 0 to 65535/);
     assert.throws(() => loadConfig({ FAASPOT_METRICS_PORT: '8080' }), /FAASPOT_METRICS_PORT must differ from FAASPOT_PORT/);
+  });
+
+  test('callbacks: public addresses only, 10 retries from 1 s, 10 s per attempt and 16 at once by default; each setting names itself when wrong', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.callbackSecret, undefined);
+    assert.equal(defaults.callbackAllowlist, CallbackAllowlist.PUBLIC_ONLY);
+    assert.deepEqual(
+      [defaults.callbackRetries, defaults.callbackBackoffMs, defaults.callbackTimeoutSeconds, defaults.callbackConcurrency],
+      [10, 1000, 10, 16],
+    );
+    const set = loadConfig({
+      FAASPOT_CALLBACK_SECRET: ' a-secret-of-24-characters ',
+      FAASPOT_CALLBACK_ALLOWLIST: '127.0.0.1, hooks.internal, public',
+      FAASPOT_CALLBACK_RETRIES: '0',
+      FAASPOT_CALLBACK_BACKOFF_MS: '5',
+      FAASPOT_CALLBACK_TIMEOUT: '0.5',
+      FAASPOT_CALLBACK_CONCURRENCY: '2',
+    });
+    assert.equal(set.callbackSecret, 'a-secret-of-24-characters');
+    assert.deepEqual(set.callbackAllowlist.entries, ['127.0.0.1/32', 'hooks.internal', 'public']);
+    assert.deepEqual([set.callbackRetries, set.callbackBackoffMs, set.callbackTimeoutSeconds, set.callbackConcurrency], [0, 5, 0.5, 2]);
+    const bad: [string, string][] = [
+      ['FAASPOT_CALLBACK_SECRET', 'short'],
+      ['FAASPOT_CALLBACK_ALLOWLIST', '10.0.0.1/8'],
+      ['FAASPOT_CALLBACK_ALLOWLIST', 'https://hooks.example.com/'],
+      ['FAASPOT_CALLBACK_RETRIES', '-1'],
+      ['FAASPOT_CALLBACK_RETRIES', '101'],
+      ['FAASPOT_CALLBACK_BACKOFF_MS', '1.5'],
+      ['FAASPOT_CALLBACK_TIMEOUT', '0'],
+      ['FAASPOT_CALLBACK_CONCURRENCY', '0'],
+    ];
+    for (const [key, value] of bad) {
+      assert.throws(() => loadConfig({ [key]: value }), (e: unknown) => e instanceof ConfigError && e.message.startsWith(key), `${key}=${value}`);
+    }
   });
 });

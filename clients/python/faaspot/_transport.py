@@ -39,11 +39,13 @@ class Transport:
         body: Any = _NO_BODY,
         query: Optional[Mapping[str, Any]] = None,
         timeout: Any = "default",
+        headers: Optional[Mapping[str, str]] = None,
     ) -> Tuple[Any, Dict[str, str]]:
         """Sends one request; returns the decoded JSON body (``None`` if empty) and the headers.
 
         ``timeout`` is the socket timeout in seconds: ``"default"`` uses the client's
-        ``request_timeout``, ``None`` waits as long as the server takes.
+        ``request_timeout``, ``None`` waits as long as the server takes. ``headers`` are sent
+        besides the client's own (``Authorization``, ``Accept``, ...), which they cannot replace.
 
         Raises:
             FaaspotError: the server's error (its ``code``, ``message``, status and other fields),
@@ -55,7 +57,8 @@ class Transport:
             pairs = [(key, _query_value(value)) for key, value in query.items() if value is not None]
             if pairs:
                 url += "?" + urllib.parse.urlencode(pairs)
-        headers = {
+        sent_headers = {
+            **(headers or {}),
             "Authorization": f"Token {self._token}",
             "Accept": "application/json",
             "User-Agent": f"faaspot-python/{__version__}",
@@ -67,8 +70,8 @@ class Transport:
             except (TypeError, ValueError) as error:
                 kind = TypeError if isinstance(error, TypeError) else ValueError
                 raise kind(f"the request body cannot be sent as JSON: {error}") from error
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+            sent_headers["Content-Type"] = "application/json; charset=utf-8"
+        request = urllib.request.Request(url, data=data, headers=sent_headers, method=method)
         seconds = self.request_timeout if timeout == "default" else timeout
         try:
             with self._opener.open(request, timeout=seconds) as response:

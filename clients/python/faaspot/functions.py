@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
@@ -68,6 +69,30 @@ def _optional_fields(body: Dict[str, Any], timeout: Optional[float], memory: Opt
     if memory is not None:
         body["memory"] = memory
     return body
+
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+def _idempotency_headers(key: Optional[str]) -> Dict[str, str]:
+    """The request header of an idempotency key (none for ``None``), checked as the server checks it."""
+    if key is None:
+        return {}
+    if not isinstance(key, str):
+        raise TypeError(f"idempotency_key must be a string, not {type(key).__name__}")
+    if not _IDEMPOTENCY_KEY.fullmatch(key) or key.strip(" ") != key:
+        raise ValueError("idempotency_key must be 1 to 255 printable ASCII characters, without spaces at either "
+                         f"end (a random UUID makes a good key, such as str(uuid.uuid4())); got {key!r}")
+    return {"Idempotency-Key": key}
+
+
+def _callback_headers(callback_url: Optional[str]) -> Dict[str, str]:
+    """The ``X-Callback-Url`` header of a run, if it has a callback URL."""
+    if callback_url is None:
+        return {}
+    if not isinstance(callback_url, str):
+        raise TypeError(f"callback_url must be a string, not {type(callback_url).__name__}")
+    return {"X-Callback-Url": callback_url}
 
 
 def _args(args: Optional[Mapping[str, Any]], where: str = "args") -> Dict[str, Any]:
@@ -201,46 +226,95 @@ class Functions:
         value, _ = self._transport.request("DELETE", self._path(name))
         return value
 
-    def run(self, name: str, args: Optional[Mapping[str, Any]] = None, wait: bool = False) -> Any:
+    def run(
+        self,
+        name: str,
+        args: Optional[Mapping[str, Any]] = None,
+        wait: bool = False,
+        idempotency_key: Optional[str] = None,
+        callback_url: Optional[str] = None,
+    ) -> Any:
         """Runs a function with a dict of arguments.
 
         Without ``wait`` the run is queued (``POST /v1/functions/<name>/rpc/``) and its execution
-        id is returned at once; read the outcome with ``faaspot.executions.get(id)``.
+        id is returned at once; read the outcome with ``faaspot.executions.get(id)``, or give
+        ``callback_url`` to have the server POST the final record there when the run ends,
+        signed with ``X-Faaspot-Signature`` (sent as the ``X-Callback-Url`` header).
         With ``wait=True`` the call blocks (``POST /v1/sync/functions/<name>/rpc/``) and returns
-        main's return value. A blocking run waits as long as the function's own timeout allows.
+        main's return value. A blocking run waits as long as the function's own timeout allows;
+        it takes no ``callback_url``.
+
+        Args:
+            idempotency_key: makes a run without ``wait`` safe to send again: 1 to 255 printable
+                ASCII characters chosen for this run (``str(uuid.uuid4())``) and sent unchanged with
+                every retry of it. The same run with the key, within the server's
+                ``FAASPOT_IDEMPOTENCY_TTL`` (24 hours by default), returns the first one's id and
+                runs nothing again. Blocking runs take no key.
+            callback_url: where the server POSTs the final record once the run ends (not with
+                ``wait=True``). With an ``idempotency_key`` it is part of the request the key
+                stands for: a retry must send the same URL, or it is ``IDEMPOTENCY_KEY_REUSED``.
 
         Returns:
             The execution id (a string), or with ``wait=True`` main's return value.
 
         Raises:
-            FaaspotError: ``FUNCTION_NOT_FOUND`` (404); for a blocking run ``FUNCTION_FAILED``
+            FaaspotError: ``FUNCTION_NOT_FOUND`` (404); ``IDEMPOTENCY_KEY_REUSED`` (422) for a key
+                first sent with another request; for a blocking run ``FUNCTION_FAILED``
                 (502: main raised, returned something JSON cannot hold, or the run was
                 cancelled) or ``FUNCTION_TIMEOUT`` (504), with the execution record in
-                ``error.execution`` (its ``error`` holds ``type``, ``message``, ``traceback``).
+                ``error.execution`` (its ``error`` holds ``type``, ``message``, ``traceback``);
+                ``CALLBACK_URL_INVALID`` (400) or ``CALLBACK_URL_FORBIDDEN`` (403) for a
+                ``callback_url`` the server does not take (nothing runs).
+            ValueError: an ``idempotency_key`` with ``wait=True``, or one the server would refuse.
         """
         body = _args(args)
         segment = quote_segment(_require_name(name))
+        headers = {**_idempotency_headers(idempotency_key), **_callback_headers(callback_url)}
         if wait:
-            value, _ = self._transport.request("POST", f"/v1/sync/functions/{segment}/rpc/", body, timeout=NO_TIMEOUT)
+            if idempotency_key is not None:
+                raise ValueError("blocking runs (wait=True) take no idempotency_key: a retried blocking run runs "
+                                 "again. Run without wait, with the key, then use executions.get(id, wait=True)")
+            value, _ = self._transport.request("POST", f"/v1/sync/functions/{segment}/rpc/", body, timeout=NO_TIMEOUT,
+                                               headers=headers)
             return value
-        value, _ = self._transport.request("POST", f"/v1/functions/{segment}/rpc/", body)
+        value, _ = self._transport.request("POST", f"/v1/functions/{segment}/rpc/", body, headers=headers)
         if not isinstance(value, str):
             raise FaaspotError(INVALID_RESPONSE, f"expected an execution id, got {value!r}")
         return value
 
-    def run_bulk(self, name: str, args_list: Iterable[Mapping[str, Any]]) -> List[str]:
+    def run_bulk(
+        self,
+        name: str,
+        args_list: Iterable[Mapping[str, Any]],
+        idempotency_key: Optional[str] = None,
+        callback_url: Optional[str] = None,
+    ) -> List[str]:
         """Queues one run per dict of arguments, all or none (``POST .../bulk_rpc/``).
 
         Bulk runs never block; read their outcomes with ``faaspot.executions.get_bulk(ids)`` or
-        ``faaspot.executions.get(id, wait=True)``.
+        ``faaspot.executions.get(id, wait=True)``, or give ``callback_url`` to have each
+        execution's final record POSTed there when it ends.
+
+        Args:
+            idempotency_key: makes the bulk safe to send again: 1 to 255 printable ASCII
+                characters chosen for this bulk (``str(uuid.uuid4())``) and sent unchanged with
+                every retry of it. The same bulk with the key, within the server's
+                ``FAASPOT_IDEMPOTENCY_TTL`` (24 hours by default), returns the first one's ids and
+                runs nothing again.
+            callback_url: where the server POSTs each execution's final record once it ends. With
+                an ``idempotency_key`` it is part of the request the key stands for: a retry must
+                send the same URL, or it is ``IDEMPOTENCY_KEY_REUSED``.
 
         Returns:
             The execution ids, in the order of ``args_list``.
 
         Raises:
             FaaspotError: ``FUNCTION_NOT_FOUND`` (404), ``INVALID_REQUEST`` (400) for an empty
-                list or one over the server's ``FAASPOT_MAX_BULK``.
+                list or one over the server's ``FAASPOT_MAX_BULK``, ``IDEMPOTENCY_KEY_REUSED``
+                (422) for a key first sent with another request, ``CALLBACK_URL_INVALID`` or
+                ``CALLBACK_URL_FORBIDDEN`` for a ``callback_url`` the server does not take.
         """
+        headers = {**_idempotency_headers(idempotency_key), **_callback_headers(callback_url)}
         if isinstance(args_list, (str, bytes, Mapping)):
             raise TypeError("args_list must be a list of dicts of arguments")
         items = []
@@ -249,7 +323,7 @@ class Functions:
                 raise TypeError(f"item {index} of args_list must be a dict of arguments, not {type(item).__name__}")
             items.append(dict(item))
         segment = quote_segment(_require_name(name))
-        value, _ = self._transport.request("POST", f"/v1/functions/{segment}/bulk_rpc/", items)
+        value, _ = self._transport.request("POST", f"/v1/functions/{segment}/bulk_rpc/", items, headers=headers)
         if not isinstance(value, list):
             raise FaaspotError(INVALID_RESPONSE, f"expected a list of execution ids, got {value!r}")
         return value

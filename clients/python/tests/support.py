@@ -68,6 +68,8 @@ class ServerProcess:
             "FAASPOT_SNAPSHOT_DIR": os.path.join(tempfile.gettempdir(), "faaspot-test-snapshots"),
             "FAASPOT_ADMIN_TOKEN": ADMIN_TOKEN,
             "FAASPOT_WORKERS": "2",
+            # Completion callbacks to receivers that the tests run on loopback.
+            "FAASPOT_CALLBACK_ALLOWLIST": "127.0.0.1",
         }
         self._log = open(os.path.join(self.data_dir, "server.log"), "wb")
         self.process = subprocess.Popen(

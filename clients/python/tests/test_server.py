@@ -2,12 +2,17 @@
 module. The first class runs the user documentation's Python snippets as literally as they can
 be run; the others cover errors and executions."""
 
+import hashlib
+import hmac
+import json
 import os
 import sys
 import tempfile
 import textwrap
+import threading
 import unittest
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from unittest import mock
 
@@ -290,6 +295,139 @@ class ExecutionTests(ServerTestCase):
         self.assertEqual(self.faaspot.executions.list(function=name, status=["failed", "cancelled"]), [])
         self.assertEqual(self.faaspot.executions.list(function=name), [])  # none pending or running
         self.assertIsNone(self.faaspot.executions.list(function=name).next_cursor)
+
+
+def is_from_faaspot(secret: str, body: bytes, signature: str) -> bool:
+    """The README's check of a callback's signature, as a receiver would write it."""
+    expected = "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature or "")
+
+
+class CallbackReceiver:
+    """A receiver of completion callbacks on loopback: records each POST, answers 200."""
+
+    def __init__(self):
+        self.received = []
+        self.arrived = threading.Condition()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                with outer.arrived:
+                    outer.received.append({"path": self.path, "headers": self.headers, "body": body})
+                    outer.arrived.notify_all()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    def wait_for(self, path, count=1):
+        with self.arrived:
+            # The bound only keeps a broken server from hanging the run; callbacks come in milliseconds.
+            self.arrived.wait_for(lambda: len(self.at(path)) >= count, timeout=60)
+        return self.at(path)
+
+    def at(self, path):
+        return [r for r in self.received if r["path"] == path]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class CallbackTests(ServerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.receiver = CallbackReceiver()
+        self.addCleanup(self.receiver.close)
+        self.secret = self.faaspot._transport.request("GET", "/v1/admin/callback-secret")[0]["secret"]
+
+    def test_run_with_callback_url_posts_the_signed_record(self):
+        name = self.create("hello", HELLO)
+        execution_id = self.faaspot.functions.run(name, {"k": "v"}, callback_url=self.receiver.url + "/one")
+        [request] = self.receiver.wait_for("/one")
+        self.assertTrue(is_from_faaspot(self.secret, request["body"], request["headers"]["X-Faaspot-Signature"]))
+        self.assertFalse(is_from_faaspot(self.secret, request["body"] + b" ", request["headers"]["X-Faaspot-Signature"]))
+        record = json.loads(request["body"])
+        self.assertEqual((record["uuid"], record["status"]), (execution_id, "completed"))
+        self.assertEqual(record["output"]["args"], {"k": "v"})
+        self.assertEqual(record["callback"]["url"], self.receiver.url + "/one")
+
+    def test_run_bulk_with_callback_url_calls_back_once_per_execution(self):
+        name = self.create("hello", HELLO)
+        ids = self.faaspot.functions.run_bulk(name, [{"n": 1}, {"n": 2}], callback_url=self.receiver.url + "/bulk")
+        requests = self.receiver.wait_for("/bulk", 2)
+        self.assertEqual(sorted(r["headers"]["X-Faaspot-Execution"] for r in requests), sorted(ids))
+        for request in requests:
+            self.assertTrue(is_from_faaspot(self.secret, request["body"], request["headers"]["X-Faaspot-Signature"]))
+
+    def test_a_callback_url_the_server_does_not_take_is_refused(self):
+        name = self.create("hello", HELLO)
+        self.assertRaisesCode("CALLBACK_URL_FORBIDDEN", 403, self.faaspot.functions.run, name,
+                              callback_url="http://10.0.0.1/hook")
+        self.assertRaisesCode("CALLBACK_URL_INVALID", 400, self.faaspot.functions.run_bulk, name, [{}],
+                              callback_url="ftp://127.0.0.1/")
+        self.assertRaisesCode("CALLBACK_URL_INVALID", 400, self.faaspot.functions.run, name, wait=True,
+                              callback_url=self.receiver.url + "/sync")
+        self.assertEqual(self.faaspot.executions.list(function=name, include_completed=True), [])
+
+    def test_a_retry_with_the_same_key_and_callback_url_calls_back_once(self):
+        name = self.create("hello", HELLO)
+        key = str(uuid.uuid4())
+        url = self.receiver.url + "/keyed"
+        ids = self.faaspot.functions.run_bulk(name, [{"n": 1}, {"n": 2}], idempotency_key=key, callback_url=url)
+        self.receiver.wait_for("/keyed", 2)
+        self.assertEqual(self.faaspot.functions.run_bulk(name, [{"n": 1}, {"n": 2}], idempotency_key=key,
+                                                         callback_url=url), ids)
+        # The callback URL is part of the request the key stands for.
+        self.assertRaisesCode("IDEMPOTENCY_KEY_REUSED", 422, self.faaspot.functions.run_bulk, name,
+                              [{"n": 1}, {"n": 2}], idempotency_key=key, callback_url=self.receiver.url + "/other")
+        self.assertRaisesCode("IDEMPOTENCY_KEY_REUSED", 422, self.faaspot.functions.run_bulk, name,
+                              [{"n": 1}, {"n": 2}], idempotency_key=key)
+        # Awaiting the callback of a later run gives a stray second one of the bulk time to arrive.
+        self.faaspot.functions.run(name, callback_url=self.receiver.url + "/after")
+        self.receiver.wait_for("/after")
+        self.assertEqual(len(self.receiver.at("/keyed")), 2)
+        self.assertEqual(self.receiver.at("/other"), [])
+        for execution_id in ids:
+            self.assertEqual(self.faaspot.executions.get(execution_id)["callback"]["url"], url)
+        self.assertEqual(len(self.faaspot.executions.list(include_completed=True, function=name)), 3)
+
+
+class IdempotencyTests(ServerTestCase):
+    def test_a_retried_bulk_returns_the_same_ids_and_runs_once(self):
+        name = self.create("tally", HELLO)
+        key = str(uuid.uuid4())
+        args_list = [{"n": 1}, {"n": 2}]
+        ids = self.faaspot.functions.run_bulk(name, args_list, idempotency_key=key)
+        self.assertEqual(self.faaspot.functions.run_bulk(name, args_list, idempotency_key=key), ids)
+        for execution_id in ids:
+            self.assertEqual(self.faaspot.executions.get(execution_id, wait=True)["status"], "completed")
+        self.assertEqual(self.faaspot.functions.run_bulk(name, args_list, idempotency_key=key), ids)
+        self.assertEqual(len(self.faaspot.executions.list(include_completed=True, function=name)), 2)
+
+        run_key = str(uuid.uuid4())
+        execution_id = self.faaspot.functions.run(name, {"n": 3}, idempotency_key=run_key)
+        self.assertEqual(self.faaspot.functions.run(name, {"n": 3}, idempotency_key=run_key), execution_id)
+        self.assertEqual(len(self.faaspot.executions.list(include_completed=True, function=name)), 3)
+
+    def test_the_key_with_another_request_is_refused(self):
+        name = self.create("tally", HELLO)
+        key = str(uuid.uuid4())
+        self.faaspot.functions.run_bulk(name, [{"n": 1}], idempotency_key=key)
+        error = self.assertRaisesCode("IDEMPOTENCY_KEY_REUSED", 422, self.faaspot.functions.run_bulk, name, [{"n": 2}],
+                                      idempotency_key=key)
+        self.assertIn(key, error.message)
+        self.assertRaisesCode("IDEMPOTENCY_KEY_REUSED", 422, self.faaspot.functions.run, name, {"n": 1},
+                              idempotency_key=key)
+        self.assertEqual(len(self.faaspot.executions.list(include_completed=True, function=name)), 1)
 
 
 if __name__ == "__main__":

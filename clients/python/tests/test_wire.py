@@ -108,6 +108,41 @@ class WireTests(unittest.TestCase):
             ("POST", "/v1/functions/f/bulk_rpc/", [{"k1": "v1"}, {"k3": "v3"}]),
         ])
 
+    def test_runs_send_the_callback_url_as_a_header_only_when_given(self):
+        self.reply(body="exec-1")
+        self.faaspot.functions.run("f", {"a": 1}, callback_url="https://hooks.example.com/f?x=1")
+        self.reply(body=["e1", "e2"])
+        self.faaspot.functions.run_bulk("f", [{}, {}], callback_url="https://hooks.example.com/bulk")
+        self.reply(body="exec-2")
+        self.faaspot.functions.run("f")
+        sent = [{k.lower(): v for k, v in r["headers"].items()}.get("x-callback-url") for r in self.server.requests]
+        self.assertEqual(sent, ["https://hooks.example.com/f?x=1", "https://hooks.example.com/bulk", None])
+        with self.assertRaises(TypeError):
+            self.faaspot.functions.run("f", callback_url=b"https://hooks.example.com/")
+        self.assertEqual(len(self.server.requests), 3)
+
+    def test_idempotency_key_is_sent_as_a_header(self):
+        self.reply(body="exec-1")
+        self.assertEqual(self.faaspot.functions.run("f", {"a": 1}, idempotency_key="run-key-1"), "exec-1")
+        self.reply(body=["e1", "e2"])
+        self.assertEqual(self.faaspot.functions.run_bulk("f", [{}, {}], idempotency_key="bulk key ~ 2"), ["e1", "e2"])
+        self.reply(body="exec-2")
+        self.faaspot.functions.run("f")
+        sent = [{name.lower(): value for name, value in r["headers"].items()} for r in self.server.requests]
+        self.assertEqual([h.get("idempotency-key") for h in sent], ["run-key-1", "bulk key ~ 2", None])
+        self.assertEqual([h["authorization"] for h in sent], ["Token fsp_secret"] * 3)
+
+    def test_a_run_with_both_a_key_and_a_callback_url_sends_both_headers(self):
+        self.reply(body="exec-1")
+        self.faaspot.functions.run("f", {"a": 1}, idempotency_key="both-1", callback_url="https://hooks.example.com/one")
+        self.reply(body=["e1"])
+        self.faaspot.functions.run_bulk("f", [{}], idempotency_key="both-2", callback_url="https://hooks.example.com/bulk")
+        sent = [{name.lower(): value for name, value in r["headers"].items()} for r in self.server.requests]
+        self.assertEqual([(h.get("idempotency-key"), h.get("x-callback-url")) for h in sent], [
+            ("both-1", "https://hooks.example.com/one"),
+            ("both-2", "https://hooks.example.com/bulk"),
+        ])
+
     def test_execution_list_query_and_cursor(self):
         self.reply(body=[{"uuid": "a"}], headers={"X-Next-Cursor": "42"})
         page = self.faaspot.executions.list(include_completed=True, function="f", status=["failed", "cancelled"], limit=1)
@@ -188,6 +223,19 @@ class LocalChecksTests(unittest.TestCase):
             executions.get("x", wait=-1)
         with self.assertRaises(TypeError):
             executions.get_bulk("single-id")
+
+    def test_idempotency_key_mistakes_are_python_errors(self):
+        functions = self.faaspot.functions
+        with self.assertRaises(TypeError):
+            functions.run_bulk("f", [{}], idempotency_key=42)
+        for key in ("", " padded", "padded ", "k" * 256, "caf\u00e9", "tab\there", "line\n"):
+            with self.assertRaises(ValueError, msg=repr(key)):
+                functions.run_bulk("f", [{}], idempotency_key=key)
+            with self.assertRaises(ValueError, msg=repr(key)):
+                functions.run("f", idempotency_key=key)
+        with self.assertRaises(ValueError) as caught:
+            functions.run("f", wait=True, idempotency_key="fine")
+        self.assertIn("blocking runs", str(caught.exception))
 
     def test_callable_namespaces(self):
         self.assertIs(self.faaspot.functions(), self.faaspot.functions)

@@ -1,10 +1,18 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { NOT_STARTED } from '../../engine/executor.js';
+import { CallbackTargetError, checkCallbackUrl } from '../../callbacks/callback-target.js';
+import { NOT_STARTED, type EnqueueOptions } from '../../engine/executor.js';
 import { ApiError, type ErrorCode } from '../../errors.js';
 import { assertFunctionName } from '../../functions/function-name.js';
-import type { StoredExecution, StoredFunction } from '../../store/store.js';
+import {
+  IdempotencyKeyTakenError,
+  type IdempotentRoute,
+  type StoredExecution,
+  type StoredFunction,
+  type StoredIdempotencyKey,
+} from '../../store/store.js';
 import type { ApiDeps, ApiState } from '../deps.js';
+import { hasIdempotencyKey, IDEMPOTENCY_KEY_HEADER, readIdempotencyKey, REPLAYED_HEADER, requestFingerprint } from '../idempotency-key.js';
 import { describeJson, readArrayBody, readObjectBody } from '../request-body.js';
 import { wireExecution } from '../wire.js';
 
@@ -13,7 +21,9 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
   const { config, store, executor } = deps;
   const router = new Router<ApiState>();
 
-  async function target(ctx: Context & { state: ApiState; params: Record<string, string | undefined> }): Promise<StoredFunction> {
+  type RunContext = Context & { state: ApiState; params: Record<string, string | undefined> };
+
+  async function target(ctx: RunContext): Promise<StoredFunction> {
     const name = assertFunctionName(ctx.params.name);
     const fn = await store.getFunction(ctx.state.caller.namespace, name);
     if (!fn) throw new ApiError('FUNCTION_NOT_FOUND', `No function named ${JSON.stringify(name)} in this namespace`);
@@ -32,7 +42,118 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
     return JSON.stringify(Object.fromEntries(args));
   }
 
+  /**
+   * The options of a non-blocking run from its headers: `X-Callback-Url`, checked against the
+   * allowlist, as the URL that will be requested.
+   */
+  function enqueueOptions(ctx: Context): EnqueueOptions {
+    const values = ctx.req.headersDistinct['x-callback-url'];
+    if (values === undefined || values.length === 0) return {};
+    if (values.length > 1) {
+      throw new ApiError('CALLBACK_URL_INVALID', `Send one X-Callback-Url header; got ${values.length}. Each execution has one callback URL`);
+    }
+    try {
+      return { callbackUrl: checkCallbackUrl(values[0] ?? '', config.callbackAllowlist).href };
+    } catch (error) {
+      if (error instanceof CallbackTargetError) {
+        throw new ApiError(error.reason === 'invalid' ? 'CALLBACK_URL_INVALID' : 'CALLBACK_URL_FORBIDDEN', error.message);
+      }
+      throw error;
+    }
+  }
+
+  /** A blocking run answers its caller itself: a callback URL there is a mistake worth saying. */
+  function refuseCallback(ctx: Context): void {
+    if (ctx.req.headersDistinct['x-callback-url'] === undefined) return;
+    throw new ApiError(
+      'CALLBACK_URL_INVALID',
+      'X-Callback-Url is taken by non-blocking runs only (/v1/functions/<name>/rpc and bulk_rpc); a blocking run answers with its output',
+    );
+  }
+
+  /** The arguments of each run of a bulk, as JSON object texts. */
+  async function bulkArgs(ctx: Context): Promise<string[]> {
+    const items = await readArrayBody(ctx, config.maxBodyBytes);
+    if (items.length === 0) throw new ApiError('INVALID_REQUEST', 'bulk_rpc needs at least one item: send a JSON array of argument objects');
+    if (items.length > config.maxBulk) {
+      throw new ApiError('INVALID_REQUEST', `bulk_rpc takes at most ${config.maxBulk} items (FAASPOT_MAX_BULK); got ${items.length}: split the request`);
+    }
+    return items.map((item, index) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw new ApiError('INVALID_REQUEST', `Item ${index} of the bulk is ${describeJson(item)}; every item must be a JSON object of arguments`, { index });
+      }
+      return JSON.stringify(item);
+    });
+  }
+
+  /**
+   * Starts a non-blocking run or a bulk and resolves with the ids of its executions. With an
+   * `Idempotency-Key`, a request that repeats an earlier one of the namespace with the key resolves
+   * with that one's ids, marked `Idempotent-Replayed: true`, and runs nothing; the key with another
+   * request is a 422. The earlier request is answered as it was even if its function was deleted or
+   * renamed since, so the key is looked up before the function.
+   *
+   * The `X-Callback-Url` is part of the request: it is checked before the key is looked up, and a
+   * request with the key and another callback URL (or none where the first had one) is a 422 like
+   * one with other arguments. A replay registers no callback and leaves the stored one as it was.
+   */
+  async function start(ctx: RunContext, route: IdempotentRoute, readArgs: () => Promise<string[]>): Promise<string[]> {
+    const key = readIdempotencyKey(ctx);
+    if (key === undefined) {
+      const fn = await target(ctx);
+      const options = enqueueOptions(ctx);
+      return executor.enqueue(fn, await readArgs(), options);
+    }
+    const functionName = assertFunctionName(ctx.params.name);
+    const options = enqueueOptions(ctx);
+    const argsList = await readArgs();
+    const namespace = ctx.state.caller.namespace;
+    const fingerprint = requestFingerprint(route, functionName, argsList, options.callbackUrl);
+    const request = { namespace, key, route, functionName, fingerprint };
+    const now = Date.now();
+    const expiredBefore = new Date(now - config.idempotencyTtlSeconds * 1000).toISOString();
+    const earlier = await store.findIdempotencyKey(namespace, key, expiredBefore);
+    if (earlier) return replay(ctx, request, earlier);
+    const fn = await target(ctx);
+    try {
+      return await executor.enqueue(fn, argsList, { ...options, idempotency: { ...request, created: new Date(now).toISOString(), expiredBefore } });
+    } catch (error) {
+      if (!(error instanceof IdempotencyKeyTakenError)) throw error;
+      // A request with the key committed first, since the look-up above: it is the one that ran.
+      const winner = await store.findIdempotencyKey(namespace, key, expiredBefore);
+      if (!winner) throw error;
+      return replay(ctx, request, winner);
+    }
+  }
+
+  /** The ids of the earlier request with the key, if this request is the same; else a 422. */
+  function replay(ctx: Context, request: { key: string; route: IdempotentRoute; functionName: string; fingerprint: string }, earlier: StoredIdempotencyKey): string[] {
+    if (earlier.fingerprint !== request.fingerprint) {
+      const first = `${earlier.route === 'rpc' ? 'a run' : 'a bulk_rpc'} of ${JSON.stringify(earlier.functionName)}`;
+      const sameTarget = earlier.route === request.route && earlier.functionName === request.functionName;
+      throw new ApiError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `The ${IDEMPOTENCY_KEY_HEADER} ${JSON.stringify(request.key)} was first sent at ${earlier.created} with ${first}` +
+          `${sameTarget ? ' with other arguments or another X-Callback-Url' : ''}, and stands for that request only: send a new request with a new key, ` +
+          'or the first request again, unchanged, to get its executions',
+      );
+    }
+    ctx.set(REPLAYED_HEADER, 'true');
+    return earlier.executionIds;
+  }
+
+  /** Blocking runs take no key: their answer is the run's outcome, which a retry could only get by running again. */
+  function refuseIdempotencyKey(ctx: Context): void {
+    if (!hasIdempotencyKey(ctx)) return;
+    throw new ApiError(
+      'INVALID_IDEMPOTENCY_KEY',
+      `Blocking runs (/v1/sync/...) do not take an ${IDEMPOTENCY_KEY_HEADER}: a retried blocking run runs again. Send the key with a ` +
+        'non-blocking run (/v1/functions/<name>/rpc) instead, and wait for its execution with GET /v1/executions/<id>?wait=60',
+    );
+  }
+
   async function runAndAnswer(ctx: Context, fn: StoredFunction, args: string): Promise<void> {
+    refuseCallback(ctx);
     const record = await executor.runBlocking(fn, args);
     ctx.set('X-Execution-Id', record.id);
     if (record.status === 'completed') {
@@ -64,44 +185,31 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
 
   router.get('/v1/sync/functions/:name/rpc', async (ctx) => {
     const fn = await target(ctx);
+    refuseIdempotencyKey(ctx);
     await runAndAnswer(ctx, fn, queryArgs(ctx));
   });
 
   router.post('/v1/sync/functions/:name/rpc', async (ctx) => {
     const fn = await target(ctx);
+    refuseIdempotencyKey(ctx);
     const args = await readObjectBody(ctx, config.maxBodyBytes);
     await runAndAnswer(ctx, fn, JSON.stringify(args));
   });
 
   router.get('/v1/functions/:name/rpc', async (ctx) => {
-    const fn = await target(ctx);
-    const [id] = await executor.enqueue(fn, [queryArgs(ctx)]);
+    const [id] = await start(ctx, 'rpc', () => Promise.resolve([queryArgs(ctx)]));
     ctx.body = JSON.stringify(id);
     ctx.type = 'application/json';
   });
 
   router.post('/v1/functions/:name/rpc', async (ctx) => {
-    const fn = await target(ctx);
-    const args = await readObjectBody(ctx, config.maxBodyBytes);
-    const [id] = await executor.enqueue(fn, [JSON.stringify(args)]);
+    const [id] = await start(ctx, 'rpc', async () => [JSON.stringify(await readObjectBody(ctx, config.maxBodyBytes))]);
     ctx.body = JSON.stringify(id);
     ctx.type = 'application/json';
   });
 
   router.post('/v1/functions/:name/bulk_rpc', async (ctx) => {
-    const fn = await target(ctx);
-    const items = await readArrayBody(ctx, config.maxBodyBytes);
-    if (items.length === 0) throw new ApiError('INVALID_REQUEST', 'bulk_rpc needs at least one item: send a JSON array of argument objects');
-    if (items.length > config.maxBulk) {
-      throw new ApiError('INVALID_REQUEST', `bulk_rpc takes at most ${config.maxBulk} items (FAASPOT_MAX_BULK); got ${items.length}: split the request`);
-    }
-    const argsList = items.map((item, index) => {
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-        throw new ApiError('INVALID_REQUEST', `Item ${index} of the bulk is ${describeJson(item)}; every item must be a JSON object of arguments`, { index });
-      }
-      return JSON.stringify(item);
-    });
-    ctx.body = await executor.enqueue(fn, argsList);
+    ctx.body = await start(ctx, 'bulk_rpc', () => bulkArgs(ctx));
   });
 
   return router;

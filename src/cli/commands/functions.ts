@@ -20,6 +20,18 @@ const PARAMETERS: OptionSpec = {
   help: 'arguments, KEY=VALUE separated by commas; values are strings',
 };
 
+const IDEMPOTENCY_KEY: OptionSpec = {
+  type: 'string',
+  value: 'KEY',
+  help: "makes the command safe to repeat: run again with the same KEY (within the server's FAASPOT_IDEMPOTENCY_TTL, 24 hours by default), it prints the same ids and runs nothing twice",
+};
+
+/** `--idempotency-key`, as the client's option. */
+function startOptions(args: ParsedArgs): { idempotencyKey?: string } {
+  const key = stringValue(args, 'idempotency-key');
+  return key === undefined ? {} : { idempotencyKey: key };
+}
+
 function functionSummary(fn: FunctionInfo): string {
   return `${fn.name} (version ${fn.version}, timeout ${fn.timeout} s, memory ${fn.memory} MiB${
     fn.context_keys.length > 0 ? `, context keys: ${fn.context_keys.join(', ')}` : ''
@@ -188,24 +200,32 @@ KEY = VALUE lines (secrets, say) given to every run as \`context\`:
         parameters: PARAMETERS,
         'args-json': { type: 'string', value: 'JSON', help: 'arguments as a JSON object, for typed values (-p values are added on top)' },
         wait: { type: 'boolean', help: "wait for the run to end and print main's return value instead of the execution id" },
+        'idempotency-key': IDEMPOTENCY_KEY,
       },
       details: `Without --wait the run is queued and its execution id alone is printed, for scripts; follow it
 with 'fas executions get ID'. With --wait the output is printed: a string as it is, anything
 else as JSON. A run that fails prints the error and traceback on stderr and exits 1.
-Several -p merge; a value may hold "=" but not ",".`,
+Several -p merge; a value may hold "=" but not ",".
+With --idempotency-key (not with --wait), repeating the command after a failure prints the id of
+the first run instead of running again; the key with other arguments is IDEMPOTENCY_KEY_REUSED.`,
       examples: [
         'fas functions run hello --parameters "name=user1" --wait',
         'fas functions run FUNCTION_NAME -p "param_1=value_1, param_2=value_2" --wait',
         'UUID=$(fas functions run hello --parameters "name=user1")',
         'fas executions get $UUID',
         `fas functions run FUNCTION_NAME --args-json '{"count": 3, "tags": ["a", "b"]}' --wait`,
+        'fas functions run hello -p "name=user1" --idempotency-key "$(uuidgen)"',
       ],
       async run(args, ctx) {
         const name = args.positionals[0] ?? '';
         const runArguments = runArgs(args);
+        const options = startOptions(args);
+        if (flag(args, 'wait') && options.idempotencyKey !== undefined) {
+          throw new UsageError("--idempotency-key applies to runs without --wait (a repeated blocking run runs again): drop --wait and follow the id with 'fas executions get ID --wait'");
+        }
         const client = ctx.client();
         if (!flag(args, 'wait')) {
-          ctx.io.out(`${await client.functions.run(name, runArguments)}\n`);
+          ctx.io.out(`${await client.functions.run(name, runArguments, options)}\n`);
           return 0;
         }
         const progress = new Progress(ctx.io, `running ${name}`);
@@ -228,17 +248,24 @@ Several -p merge; a value may hold "=" but not ",".`,
         parameters: { ...PARAMETERS, help: 'the arguments of one execution, KEY=VALUE separated by commas' },
         'args-json': { type: 'string', value: 'JSON', help: 'a JSON array of argument objects, one execution each (before the -p ones)' },
         wait: { type: 'boolean', help: 'then wait for all of them and print their outputs, one per line, in order' },
+        'idempotency-key': IDEMPOTENCY_KEY,
       },
       details: `Each -p is one execution; all are accepted or none. The ids are printed in order, one per line.
 With --wait, fas waits for every execution and prints one output per line, in the order of the
 -p (a string as it is, anything else as JSON on one line; "null" for a run that failed, whose
-error goes to stderr, and the exit status is then 1).`,
-      examples: ['fas functions run_bulk FUNCTION_NAME -p "k1=v1, k2=v2" -p "k3=v3, k4=v4"', 'fas functions run_bulk FUNCTION_NAME -p "n=1" -p "n=2" -p "n=3" --wait'],
+error goes to stderr, and the exit status is then 1).
+With --idempotency-key, repeating the command after a failure prints the ids of the first bulk
+(and with --wait its outputs) instead of running it again.`,
+      examples: [
+        'fas functions run_bulk FUNCTION_NAME -p "k1=v1, k2=v2" -p "k3=v3, k4=v4"',
+        'fas functions run_bulk FUNCTION_NAME -p "n=1" -p "n=2" -p "n=3" --wait',
+        'fas functions run_bulk FUNCTION_NAME -p "n=1" -p "n=2" --idempotency-key nightly-2026-01-31',
+      ],
       async run(args, ctx) {
         const name = args.positionals[0] ?? '';
         const list = bulkArgs(args);
         const client = ctx.client();
-        const ids = await client.functions.runBulk(name, list);
+        const ids = await client.functions.runBulk(name, list, startOptions(args));
         if (!flag(args, 'wait')) {
           ctx.io.out(ids.map((id) => `${id}\n`).join(''));
           return 0;

@@ -69,3 +69,54 @@ describe('KyselyStore.deleteEndedBefore', () => {
     assert.deepEqual(left.map((e) => e.status).sort(), ['pending', 'running']);
   });
 });
+
+describe('KyselyStore callbacks', () => {
+  let store: KyselyStore;
+  const end: ExecutionEnd = { status: 'completed', output: '1', error: null, logs: '', logsTruncated: false, finished: '2025-01-01T00:00:01.000Z', durationMs: 1 };
+  before(async () => {
+    store = await openSqliteStore(':memory:');
+    await store.insertFunction({
+      id: 'f1', namespace: 'default', name: 'f', version: 1, code: '', context: '{}', timeoutSeconds: 60, memoryMib: 256,
+      created: '2019-01-01T00:00:00.000Z', updated: '2019-01-01T00:00:00.000Z',
+    });
+  });
+  after(() => store.close());
+
+  test('an execution keeps its callback URL, pending with no attempt, and the queue to resume carries it; one without has none', async () => {
+    const created = '2025-01-01T00:00:00.000Z';
+    await store.insertExecutions([
+      { ...execution('cb-1', created, 'pending'), callbackUrl: 'http://127.0.0.1:9/a' },
+      { ...execution('cb-2', created, 'pending'), callbackUrl: 'http://127.0.0.1:9/a' },
+    ]);
+    await store.insertExecutions([execution('plain', created, 'pending')]);
+    const [one, plain] = await store.getExecutions('default', ['cb-1', 'plain']);
+    assert.deepEqual(one?.callback, { url: 'http://127.0.0.1:9/a', state: 'pending', attempts: 0, lastError: null, nextAttempt: null });
+    assert.equal(plain?.callback, null);
+    const queued = await store.listQueued();
+    assert.deepEqual(queued.map((q) => [q.id, q.callbackUrl]), [['cb-1', 'http://127.0.0.1:9/a'], ['cb-2', 'http://127.0.0.1:9/a'], ['plain', undefined]]);
+  });
+
+  test('an attempt is counted only once the execution has ended, and only while its callback is pending', async () => {
+    assert.equal(await store.beginCallbackAttempt('cb-1'), undefined, 'not ended yet');
+    assert.deepEqual(await store.listOwedCallbacks(), []);
+    assert.equal(await store.finishExecution('cb-1', end), true);
+    assert.equal(await store.finishExecution('plain', end), true);
+    assert.equal(await store.beginCallbackAttempt('plain'), undefined, 'no callback');
+    assert.deepEqual(await store.listOwedCallbacks(), [{ id: 'cb-1', namespace: 'default', attempts: 0, nextAttempt: null }]);
+
+    const first = await store.beginCallbackAttempt('cb-1');
+    assert.equal(first?.status, 'completed');
+    assert.equal(first?.callback?.attempts, 1);
+    await store.settleCallback('cb-1', { state: 'pending', lastError: 'HTTP 500', nextAttempt: '2025-01-01T00:00:05.000Z' });
+    assert.deepEqual(await store.listOwedCallbacks(), [{ id: 'cb-1', namespace: 'default', attempts: 1, nextAttempt: '2025-01-01T00:00:05.000Z' }]);
+
+    const second = await store.beginCallbackAttempt('cb-1');
+    assert.deepEqual(second?.callback, { url: 'http://127.0.0.1:9/a', state: 'pending', attempts: 2, lastError: 'HTTP 500', nextAttempt: null });
+    await store.settleCallback('cb-1', { state: 'delivered', lastError: null, nextAttempt: null });
+    assert.equal(await store.beginCallbackAttempt('cb-1'), undefined, 'delivered: no more attempts');
+    await store.settleCallback('cb-1', { state: 'failed', lastError: 'late', nextAttempt: null });
+    const settled = await store.getExecution('default', 'cb-1');
+    assert.deepEqual(settled?.callback, { url: 'http://127.0.0.1:9/a', state: 'delivered', attempts: 2, lastError: null, nextAttempt: null }, 'a settled callback stays settled');
+    assert.deepEqual(await store.listOwedCallbacks(), []);
+  });
+});

@@ -55,6 +55,26 @@ describe('RetentionSchedule', () => {
     assert.equal(fake.calls.length, swept, 'no sweep after stop');
   });
 
+  test('with deleteBatch, a sweep deletes those records instead of ended executions, in the same batches', async () => {
+    const fake = fakeStore(0);
+    const asked: { before: string; limit: number }[] = [];
+    let left = 700;
+    const schedule = new RetentionSchedule(fake.store, {
+      maxAgeMs: DAY,
+      batchSize: 500,
+      now: () => NOW,
+      deleteBatch(before, limit) {
+        asked.push({ before, limit });
+        const count = Math.min(left, limit);
+        left -= count;
+        return Promise.resolve(count);
+      },
+    });
+    assert.equal(await schedule.sweep(), 700);
+    assert.deepEqual(asked, [{ before: '2026-03-09T12:00:00.000Z', limit: 500 }, { before: '2026-03-09T12:00:00.000Z', limit: 500 }]);
+    assert.equal(fake.calls.length, 0, 'no execution was deleted');
+  });
+
   test('a sweep that fails is reported and the schedule goes on', async () => {
     const errors: unknown[] = [];
     let calls = 0;

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, MIN_CALLBACK_SECRET_LENGTH } from '../config.js';
+
+/** The file in the data directory that keeps the callback secret when FAASPOT_CALLBACK_SECRET is unset. */
+export const CALLBACK_SECRET_FILE_NAME = 'callback-secret';
+
+/** The key that signs completion callbacks, and where it came from. */
+export interface CallbackSecret {
+  /** The secret's text; its UTF-8 bytes are the HMAC key. */
+  secret: string;
+  /** `FAASPOT_CALLBACK_SECRET`, or the file in the data directory. */
+  source: 'environment' | 'file';
+  /** The file's path, when the secret is kept in one. */
+  file: string | undefined;
+  /** Whether the file was made on this start. */
+  generated: boolean;
+}
+
+/**
+ * The callback secret: `configured` (FAASPOT_CALLBACK_SECRET) when set, else the text of
+ * `<dataDir>/callback-secret`, generated there on the first start (32 random bytes as 64 hex digits,
+ * mode 0600, flushed to disk before use so that a receiver never sees signatures of a lost key).
+ * A ConfigError when the file holds no usable secret.
+ */
+export function loadCallbackSecret(dataDir: string, configured: string | undefined): CallbackSecret {
+  if (configured !== undefined) return { secret: configured, source: 'environment', file: undefined, generated: false };
+  const file = join(dataDir, CALLBACK_SECRET_FILE_NAME);
+  const existing = readCallbackSecretFile(file);
+  if (existing !== undefined) return { secret: existing, source: 'file', file, generated: false };
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process made it first: use that one.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { secret: readCallbackSecretFile(file) ?? secret, source: 'file', file, generated: false };
+  }
+  // The mode of writeFileSync applies through the umask.
+  chmodSync(file, 0o600);
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return { secret, source: 'file', file, generated: true };
+}
+
+function readCallbackSecretFile(file: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const secret = text.trim();
+  if (secret.length < MIN_CALLBACK_SECRET_LENGTH) {
+    throw new ConfigError(
+      `${file} does not hold a callback secret (at least ${MIN_CALLBACK_SECRET_LENGTH} characters): restore it, or delete it to have a new one made (receivers must then use the new one), or set FAASPOT_CALLBACK_SECRET`,
+    );
+  }
+  return secret;
+}

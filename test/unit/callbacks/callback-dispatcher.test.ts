@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { CallbackAllowlist } from '../../../src/callbacks/callback-allowlist.js';
+import { CallbackDispatcher, callbackBackoffMs, MAX_BACKOFF_MS, type CallbackDispatcherConfig } from '../../../src/callbacks/callback-dispatcher.js';
+import { CallbackSender } from '../../../src/callbacks/callback-sender.js';
+import { verifyCallbackSignature } from '../../../src/callbacks/callback-signature.js';
+import type { KyselyStore } from '../../../src/store/kysely-store.js';
+import { openSqliteStore } from '../../../src/store/sqlite-store.js';
+import type { ExecutionEnd, StoredExecution } from '../../../src/store/store.js';
+import { CallbackReceiver } from '../../integration/callback-receiver.js';
+
+const SECRET = 'dispatcher-test-secret';
+const END: ExecutionEnd = { status: 'completed', output: '{"ok": true}', error: null, logs: 'hi\n', logsTruncated: false, finished: '2025-01-01T00:00:01.000Z', durationMs: 2 };
+
+describe('callbackBackoffMs', () => {
+  test('doubles from the base with each attempt, less up to half at random, and never passes an hour', () => {
+    assert.deepEqual([1, 2, 3, 4].map((attempt) => callbackBackoffMs(attempt, 1000, 0)), [500, 1000, 2000, 4000]);
+    assert.deepEqual([1, 2, 3, 4].map((attempt) => callbackBackoffMs(attempt, 1000, 0.5)), [750, 1500, 3000, 6000]);
+    const capped = callbackBackoffMs(60, 1000, 0.999_999);
+    assert.ok(capped <= MAX_BACKOFF_MS && capped > MAX_BACKOFF_MS - 10, String(capped));
+    assert.equal(callbackBackoffMs(3, 0, 0.7), 0);
+  });
+});
+
+describe('CallbackDispatcher', () => {
+  let receiver: CallbackReceiver;
+  let store: KyselyStore;
+  let dispatcher: CallbackDispatcher | undefined;
+  let n = 0;
+
+  before(async () => {
+    receiver = await CallbackReceiver.start();
+  });
+  after(() => receiver.close());
+  beforeEach(async () => {
+    store = await openSqliteStore(':memory:');
+  });
+  afterEach(async () => {
+    await dispatcher?.stop();
+    dispatcher = undefined;
+    await store.close();
+  });
+
+  function start(overrides: Partial<CallbackDispatcherConfig> = {}): CallbackDispatcher {
+    dispatcher = new CallbackDispatcher({
+      store,
+      transport: new CallbackSender({ allowlist: CallbackAllowlist.parse('127.0.0.1'), timeoutMs: 10_000 }),
+      secret: SECRET,
+      retries: 2,
+      backoffMs: 0,
+      concurrency: 4,
+      ...overrides,
+    });
+    return dispatcher;
+  }
+
+  /** An ended execution whose callback goes to `path` on the receiver (or none); returns its record. */
+  async function ended(path: string | undefined): Promise<StoredExecution> {
+    const id = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+    await store.insertExecutions([
+      {
+        id, namespace: 'default', functionId: 'f1', functionName: 'hello', blocking: false, args: '{"name": "a"}',
+        created: '2025-01-01T00:00:00.000Z', running: { functionVersion: 1, started: '2025-01-01T00:00:00.500Z' },
+        ...(path !== undefined && { callbackUrl: receiver.url(path) }),
+      },
+    ]);
+    await store.finishExecution(id, END);
+    const record = await store.getExecution('default', id);
+    assert.ok(record);
+    return record;
+  }
+
+  test('an ended execution with a callback is POSTed once with its record, signed; one without is not', async () => {
+    const d = start();
+    const record = await ended('/one');
+    d.notify(record);
+    d.notify(record);
+    d.notify(await ended(undefined));
+    await d.idle();
+    const [request, ...more] = receiver.at('/one');
+    assert.ok(request);
+    assert.equal(more.length, 0);
+    assert.equal(verifyCallbackSignature(SECRET, request.body, request.headers['x-faaspot-signature'] as string), true);
+    assert.equal(request.headers['x-faaspot-execution'], record.id);
+    assert.equal(request.headers['x-faaspot-attempt'], '1');
+    assert.match(request.headers['user-agent'] ?? '', /^faaspot\//);
+    assert.ok(!Number.isNaN(Date.parse(request.headers['x-faaspot-timestamp'] as string)));
+    const body = JSON.parse(request.body);
+    assert.equal(body.uuid, record.id);
+    assert.deepEqual(body.output, { ok: true });
+    assert.deepEqual(body.callback, { url: receiver.url('/one'), state: 'pending', attempts: 1, last_error: null, next_attempt: null });
+    const after = await store.getExecution('default', record.id);
+    assert.deepEqual(after?.callback, { url: receiver.url('/one'), state: 'delivered', attempts: 1, lastError: null, nextAttempt: null });
+  });
+
+  test('a failing receiver gets the first attempt and the bounded retries, numbered, and the callback then fails', async () => {
+    receiver.answer('/down', () => ({ status: 503, body: 'down' }));
+    const d = start({ retries: 3 });
+    const record = await ended('/down');
+    d.notify(record);
+    await d.idle();
+    assert.deepEqual(receiver.at('/down').map((r) => r.headers['x-faaspot-attempt']), ['1', '2', '3', '4']);
+    const after = await store.getExecution('default', record.id);
+    assert.deepEqual(after?.callback, { url: receiver.url('/down'), state: 'failed', attempts: 4, lastError: 'HTTP 503: down', nextAttempt: null });
+  });
+
+  test('a refused address is given up at once, without a request', async () => {
+    const d = start({ transport: new CallbackSender({ allowlist: CallbackAllowlist.PUBLIC_ONLY, timeoutMs: 10_000 }) });
+    const record = await ended('/refused');
+    d.notify(record);
+    await d.idle();
+    assert.equal(receiver.at('/refused').length, 0);
+    const after = await store.getExecution('default', record.id);
+    assert.equal(after?.callback?.state, 'failed');
+    assert.equal(after?.callback?.attempts, 1);
+    assert.match(after?.callback?.lastError ?? '', /loopback address/);
+  });
+
+  test('a stop cuts the attempt in flight short and leaves it due; the next start delivers it, and gives up one that had used its last attempt', async () => {
+    receiver.answer('/slow', (_request, nth) => (nth === 1 ? 'hold' : { status: 200 }));
+    const first = start({ retries: 1 });
+    const record = await ended('/slow');
+    first.notify(record);
+    await receiver.waitFor('/slow');
+    await first.stop();
+    receiver.release('/slow');
+    const stopped = await store.getExecution('default', record.id);
+    assert.deepEqual(stopped?.callback, { url: receiver.url('/slow'), state: 'pending', attempts: 1, lastError: 'the server stopped during the attempt', nextAttempt: null });
+
+    // Another one used both of its attempts, the last cut short by a stop.
+    const spent = await ended('/spent');
+    await store.beginCallbackAttempt(spent.id);
+    await store.beginCallbackAttempt(spent.id);
+
+    const second = start({ retries: 1 });
+    await second.start();
+    await second.idle();
+    assert.deepEqual(receiver.at('/slow').map((r) => r.headers['x-faaspot-attempt']), ['1', '2']);
+    assert.equal((await store.getExecution('default', record.id))?.callback?.state, 'delivered');
+    const given = await store.getExecution('default', spent.id);
+    assert.equal(given?.callback?.state, 'failed');
+    assert.match(given?.callback?.lastError ?? '', /the server stopped during attempt 2, the last one allowed/);
+    assert.equal(receiver.at('/spent').length, 0);
+  });
+
+  test('attempts in flight never exceed the concurrency; the others wait their turn', async () => {
+    receiver.answer('/held', () => 'hold');
+    const d = start({ concurrency: 2 });
+    const records = [await ended('/held'), await ended('/held'), await ended('/held')];
+    for (const record of records) d.notify(record);
+    await receiver.waitFor('/held', 2);
+    // The third is queued behind the two held ones: it is sent only once one of them is answered.
+    const third = receiver.waitFor('/held', 3);
+    receiver.answer('/held', () => ({ status: 200 }));
+    assert.equal(receiver.at('/held').length, 2);
+    receiver.release('/held');
+    await third;
+    await d.idle();
+    const states = await Promise.all(records.map(async (r) => (await store.getExecution('default', r.id))?.callback?.state));
+    assert.deepEqual(states, ['delivered', 'delivered', 'delivered']);
+  });
+});
