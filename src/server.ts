@@ -11,6 +11,7 @@ import { Engine } from './engine/engine.js';
 import { Warmup } from './engine/warmup.js';
 import { CachedStore } from './store/cached-store.js';
 import { RetentionSchedule } from './store/retention-schedule.js';
+import { logCallbackFailures } from './telemetry/callback-log.js';
 import { logExecutionEnds } from './telemetry/execution-log.js';
 import { createLogger, type DestinationStream, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
@@ -76,6 +77,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     backoffMs: config.callbackBackoffMs,
     concurrency: config.callbackConcurrency,
     onError: (error) => logger.error({ err: error }, 'recording a callback delivery failed'),
+    onFailure: logCallbackFailures(logger),
   });
   // Subscribed before anything can end; then the callbacks owed since the last stop are resumed.
   engine.onEnd((record) => callbacks.notify(record));

@@ -13,6 +13,23 @@ export interface CallbackTransport {
   send(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<AttemptResult>;
 }
 
+/**
+ * An attempt that did not deliver, as the dispatcher reports it: which execution, which attempt, why,
+ * and what comes next. Never the body sent or the secret.
+ */
+export interface CallbackFailure {
+  /** The execution whose callback it was. */
+  executionId: string;
+  /** The attempt's number, from 1. */
+  attempt: number;
+  /** Why: the receiver's status (and the start of its answer), the connection error, or the refusal. */
+  reason: string;
+  /** `pending`: another attempt follows (at `nextAttempt`, or at the next start when null); `failed`: given up. */
+  state: 'pending' | 'failed';
+  /** When the next attempt is due; null when given up, or when the server is stopping and the next start resumes it. */
+  nextAttempt: string | null;
+}
+
 /** Settings of a {@link CallbackDispatcher}. */
 export interface CallbackDispatcherConfig {
   store: CallbackStore;
@@ -27,6 +44,8 @@ export interface CallbackDispatcherConfig {
   concurrency: number;
   /** Hears a store write that failed; the callback stays owed and is resumed at the next start. */
   onError?: (error: unknown) => void;
+  /** Hears each attempt that did not deliver, and each callback given up at start (its last attempt cut short by a stop). */
+  onFailure?: (failure: CallbackFailure) => void;
   /** The clock, ms since the epoch. Default `Date.now`. */
   now?: () => number;
   /** Numbers in [0, 1) for the jitter of the waits. Default `Math.random`. */
@@ -74,7 +93,7 @@ export class CallbackDispatcher {
   #idle: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(config: CallbackDispatcherConfig) {
-    this.#config = Object.freeze({ onError: () => {}, now: Date.now, random: Math.random, ...config });
+    this.#config = Object.freeze({ onError: () => {}, onFailure: () => {}, now: Date.now, random: Math.random, ...config });
   }
 
   /** Callbacks in hand: due, waiting for a retry, or in flight. */
@@ -105,7 +124,9 @@ export class CallbackDispatcher {
       if (this.#stopping.signal.aborted) return;
       if (this.#tracked.has(owed.id)) continue;
       if (owed.attempts >= maxAttempts) {
-        await this.#settle(owed.id, { state: 'failed', lastError: `the server stopped during attempt ${owed.attempts}, the last one allowed`, nextAttempt: null });
+        const reason = `the server stopped during attempt ${owed.attempts}, the last one allowed`;
+        await this.#settle(owed.id, { state: 'failed', lastError: reason, nextAttempt: null });
+        this.#config.onFailure({ executionId: owed.id, attempt: owed.attempts, reason, state: 'failed', nextAttempt: null });
         continue;
       }
       const due = owed.nextAttempt === null ? 0 : Date.parse(owed.nextAttempt) - this.#config.now();
@@ -193,6 +214,17 @@ export class CallbackDispatcher {
     const result = await this.#config.transport.send(record.callback.url, body, headers, this.#stopping.signal);
     const settlement = this.#settlement(result, attempt);
     const written = await this.#settle(id, settlement);
+    if (!result.delivered) {
+      // An outcome that could not be written leaves the callback owed: the next start resumes it.
+      const givenUp = written && settlement.state === 'failed';
+      this.#config.onFailure({
+        executionId: id,
+        attempt,
+        reason: result.error,
+        state: givenUp ? 'failed' : 'pending',
+        nextAttempt: written ? settlement.nextAttempt : null,
+      });
+    }
     if (written && settlement.state === 'pending' && settlement.nextAttempt !== null && !this.#stopping.signal.aborted) {
       this.#schedule(id, Date.parse(settlement.nextAttempt) - this.#config.now());
     } else {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { send } from '../reliability/raw-http.js';
 import { namespaceToken } from '../reliability/executions.js';
+import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
+import { CallbackReceiver } from './callback-receiver.js';
 import { ADMIN_TOKEN, removeDataDir, startTestServer, type Reply, type TestServer } from './harness.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -128,6 +130,66 @@ describe('the server log', () => {
     const log = JSON.stringify(s.logs());
     for (const secret of [ADMIN_TOKEN, token, 'an-unknown-token-0123456789']) assert.ok(!log.includes(secret));
     assert.ok(s.logs().some((line) => line.namespace === 'team-log'), 'the namespace is logged instead');
+  });
+});
+
+describe('callback delivery failures in the server log', () => {
+  let s: TestServer;
+  let receiver: CallbackReceiver;
+  before(async () => {
+    receiver = await CallbackReceiver.start();
+    s = await startTestServer({ workers: 1, callbackAllowlist: CallbackAllowlist.parse('127.0.0.1'), callbackRetries: 2, callbackBackoffMs: 1 });
+    await s.create('hello', HELLO);
+  });
+  after(async () => {
+    await s.stop();
+    removeDataDir(s.dataDir);
+    await receiver.close();
+  });
+
+  /** The record once its callback is delivered or given up. */
+  async function settled(id: string): Promise<any> {
+    for (let i = 0; i < 1500; i++) {
+      const record = (await s.call('GET', `/v1/executions/${id}?wait=30`)).json;
+      if (record.callback && record.callback.state !== 'pending') return record;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`the callback of ${id} never settled`);
+  }
+
+  test('each failed attempt is a warn line with the execution id, attempt and reason; never the URL, the body or the secret', async () => {
+    const path = '/hook-failing?receiver-token=url-marker';
+    receiver.answer(path, () => ({ status: 503, body: 'receiver down' }));
+    const secret = (await s.call('GET', '/v1/admin/callback-secret')).json.secret as string;
+    const url = receiver.url(path);
+    const id = (await s.call('POST', '/v1/functions/hello/rpc', { name: 'body-marker' }, undefined, { 'x-callback-url': url })).json as string;
+    const record = await settled(id);
+    assert.deepEqual([record.callback.state, record.callback.attempts], ['failed', 3]);
+
+    const failures = s.logs().filter((line) => line.msg === 'callback delivery failed');
+    assert.deepEqual(
+      failures.map((line) => [line.level, line.execution_id, line.attempt, line.reason, line.gave_up]),
+      [
+        ['warn', id, 1, 'HTTP 503: receiver down', false],
+        ['warn', id, 2, 'HTTP 503: receiver down', false],
+        ['warn', id, 3, 'HTTP 503: receiver down', true],
+      ],
+    );
+    assert.ok(failures.slice(0, 2).every((line) => typeof line.next_attempt === 'string' && !Number.isNaN(Date.parse(line.next_attempt))));
+    assert.equal(failures[2]?.next_attempt, undefined);
+
+    const log = JSON.stringify(s.logs());
+    const [sent] = receiver.at(path);
+    assert.ok(sent);
+    for (const kept of [secret, 'url-marker', 'body-marker', String(sent.headers['x-faaspot-signature'])]) {
+      assert.ok(!log.includes(kept), `${kept} is not logged`);
+    }
+  });
+
+  test('a delivered callback writes no line of its own', async () => {
+    const id = (await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, { 'x-callback-url': receiver.url('/hook-fine') })).json as string;
+    assert.equal((await settled(id)).callback.state, 'delivered');
+    assert.deepEqual(s.logs().filter((line) => line.execution_id === id).map((line) => line.msg), ['execution ended']);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { CallbackAllowlist } from '../../../src/callbacks/callback-allowlist.js';
-import { CallbackDispatcher, callbackBackoffMs, MAX_BACKOFF_MS, type CallbackDispatcherConfig } from '../../../src/callbacks/callback-dispatcher.js';
+import { CallbackDispatcher, callbackBackoffMs, MAX_BACKOFF_MS, type CallbackDispatcherConfig, type CallbackFailure } from '../../../src/callbacks/callback-dispatcher.js';
 import { CallbackSender } from '../../../src/callbacks/callback-sender.js';
 import { verifyCallbackSignature } from '../../../src/callbacks/callback-signature.js';
 import type { KyselyStore } from '../../../src/store/kysely-store.js';
@@ -104,6 +104,30 @@ describe('CallbackDispatcher', () => {
     assert.deepEqual(after?.callback, { url: receiver.url('/down'), state: 'failed', attempts: 4, lastError: 'HTTP 503: down', nextAttempt: null });
   });
 
+  test('each attempt that does not deliver is reported with its execution, number, reason and what comes next; a delivered one is not', async () => {
+    receiver.answer('/flaky', (_request, nth) => (nth < 3 ? { status: 500, body: 'try later' } : { status: 200 }));
+    receiver.answer('/gone', () => ({ status: 410 }));
+    const failures: CallbackFailure[] = [];
+    const d = start({ retries: 2, now: () => Date.parse('2025-01-01T00:00:10.000Z'), random: () => 0, onFailure: (f) => failures.push(f) });
+    const flaky = await ended('/flaky');
+    d.notify(flaky);
+    await d.idle();
+    const gone = await ended('/gone');
+    d.notify(gone);
+    await d.idle();
+    d.notify(await ended('/fine'));
+    await d.idle();
+    assert.deepEqual(failures, [
+      { executionId: flaky.id, attempt: 1, reason: 'HTTP 500: try later', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
+      { executionId: flaky.id, attempt: 2, reason: 'HTTP 500: try later', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
+      { executionId: gone.id, attempt: 1, reason: 'HTTP 410', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
+      { executionId: gone.id, attempt: 2, reason: 'HTTP 410', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
+      { executionId: gone.id, attempt: 3, reason: 'HTTP 410', state: 'failed', nextAttempt: null },
+    ]);
+    assert.equal((await store.getExecution('default', flaky.id))?.callback?.state, 'delivered');
+    for (const failure of failures) assert.ok(!JSON.stringify(failure).includes(SECRET), 'never the secret');
+  });
+
   test('a refused address is given up at once, without a request', async () => {
     const d = start({ transport: new CallbackSender({ allowlist: CallbackAllowlist.PUBLIC_ONLY, timeoutMs: 10_000 }) });
     const record = await ended('/refused');
@@ -118,12 +142,14 @@ describe('CallbackDispatcher', () => {
 
   test('a stop cuts the attempt in flight short and leaves it due; the next start delivers it, and gives up one that had used its last attempt', async () => {
     receiver.answer('/slow', (_request, nth) => (nth === 1 ? 'hold' : { status: 200 }));
-    const first = start({ retries: 1 });
+    const cut: CallbackFailure[] = [];
+    const first = start({ retries: 1, onFailure: (f) => cut.push(f) });
     const record = await ended('/slow');
     first.notify(record);
     await receiver.waitFor('/slow');
     await first.stop();
     receiver.release('/slow');
+    assert.deepEqual(cut, [{ executionId: record.id, attempt: 1, reason: 'the server stopped during the attempt', state: 'pending', nextAttempt: null }]);
     const stopped = await store.getExecution('default', record.id);
     assert.deepEqual(stopped?.callback, { url: receiver.url('/slow'), state: 'pending', attempts: 1, lastError: 'the server stopped during the attempt', nextAttempt: null });
 
@@ -132,9 +158,13 @@ describe('CallbackDispatcher', () => {
     await store.beginCallbackAttempt(spent.id);
     await store.beginCallbackAttempt(spent.id);
 
-    const second = start({ retries: 1 });
+    const failures: CallbackFailure[] = [];
+    const second = start({ retries: 1, onFailure: (f) => failures.push(f) });
     await second.start();
     await second.idle();
+    assert.deepEqual(failures, [
+      { executionId: spent.id, attempt: 2, reason: 'the server stopped during attempt 2, the last one allowed', state: 'failed', nextAttempt: null },
+    ]);
     assert.deepEqual(receiver.at('/slow').map((r) => r.headers['x-faaspot-attempt']), ['1', '2']);
     assert.equal((await store.getExecution('default', record.id))?.callback?.state, 'delivered');
     const given = await store.getExecution('default', spent.id);

@@ -1,0 +1,23 @@
+import type { CallbackFailure } from '../callbacks/callback-dispatcher.js';
+import type { Logger } from './logger.js';
+
+/**
+ * A failure listener of the callback dispatcher that logs one `callback delivery failed` line, at
+ * level warn, per attempt that did not deliver: `execution_id`, `attempt`, `reason`, `gave_up`, and
+ * `next_attempt` when a retry is due. Never the body sent, the secret or its signature, nor the
+ * callback URL (its path and query may carry the receiver's own tokens): the execution's record has it.
+ */
+export function logCallbackFailures(logger: Logger): (failure: CallbackFailure) => void {
+  return (failure) => {
+    logger.warn(
+      {
+        execution_id: failure.executionId,
+        attempt: failure.attempt,
+        reason: failure.reason,
+        gave_up: failure.state === 'failed',
+        next_attempt: failure.nextAttempt ?? undefined,
+      },
+      'callback delivery failed',
+    );
+  };
+}
