@@ -153,8 +153,8 @@ export class Metrics implements HttpMetrics {
     const fn = record.functionName;
     this.#executions.inc({ namespace, function: fn, status: record.status, error_type: this.#errorType(namespace, fn, record.error?.type) });
     if (record.durationMs !== null) this.#duration.observe({ namespace, function: fn }, record.durationMs / 1000);
-    // A run queued by a previous process and resumed at this start has no creation time in memory.
-    if (record.started !== null && record.created !== '') {
+    // A run queued before a restart waited from its creation, the time the server was stopped included.
+    if (record.started !== null) {
       const waited = Date.parse(record.started) - Date.parse(record.created);
       if (waited >= 0) this.#queueWait.observe({ namespace, blocking: record.blocking ? 'true' : 'false' }, waited / 1000);
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { cancel, NAP, namespaceToken, record, startNap, until } from '../reliability/executions.js';
+import { cancel, ended, NAP, namespaceToken, record, startNap, until } from '../reliability/executions.js';
 import { removeDataDir, startTestServer, type TestServer } from './harness.js';
 import { scrape, type Scrape } from './prometheus-text.js';
 
@@ -135,6 +135,40 @@ describe('GET /metrics', () => {
     assert.ok(![...routes].some((r) => r?.includes('random-path') || r?.includes('nobody')), `route labels are templates: ${[...routes].join(', ')}`);
   });
 
+  test('the routes of callbacks and idempotency keys are counted under their templates, replays and refusals included', async () => {
+    const admin = { method: 'GET', route: '/v1/admin/callback-secret' };
+    const rpc = { method: 'POST', route: '/v1/functions/:name/rpc' };
+    const bulk = { method: 'POST', route: '/v1/functions/:name/bulk_rpc' };
+    const before = await metrics();
+    const delta = (m: Scrape, labels: Record<string, string>) => m.value('faaspot_http_requests_total', labels) - before.value('faaspot_http_requests_total', labels);
+
+    assert.equal((await s.call('GET', '/v1/admin/callback-secret')).status, 200);
+    assert.equal((await s.call('GET', '/v1/admin/callback-secret/')).status, 200);
+    const team = await namespaceToken(s, 'team-metrics');
+    assert.equal((await s.call('GET', '/v1/admin/callback-secret', undefined, team)).status, 403);
+    const key = { 'idempotency-key': 'metrics-key-1' };
+    const first = await s.call('POST', '/v1/functions/ok/rpc', { n: 5 }, undefined, key);
+    const replay = await s.call('POST', '/v1/functions/ok/rpc', { n: 5 }, undefined, key);
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replay.json, first.json);
+    assert.equal((await s.call('POST', '/v1/functions/ok/rpc', { n: 6 }, undefined, key)).json.code, 'IDEMPOTENCY_KEY_REUSED');
+    assert.equal((await s.call('POST', '/v1/functions/ok/bulk_rpc', [{}], undefined, { 'idempotency-key': '' })).json.code, 'INVALID_IDEMPOTENCY_KEY');
+    assert.equal((await s.call('POST', '/v1/functions/ok/rpc', {}, undefined, { 'x-callback-url': 'http://10.0.0.1/hook' })).json.code, 'CALLBACK_URL_FORBIDDEN');
+    assert.equal((await s.call('POST', '/v1/functions/ok/rpc', {}, undefined, { 'x-callback-url': 'not a url' })).json.code, 'CALLBACK_URL_INVALID');
+    assert.equal((await s.call('GET', `/v1/executions/${first.json as string}?wait=30`)).json.status, 'completed');
+
+    const m = await metrics();
+    assert.equal(delta(m, { ...admin, status: '200' }), 2, 'with or without the trailing slash');
+    assert.equal(delta(m, { ...admin, status: '403' }), 1);
+    assert.equal(delta(m, { ...rpc, status: '200' }), 2, 'the first request and its replay');
+    assert.equal(delta(m, { ...rpc, status: '422' }), 1);
+    assert.equal(delta(m, { ...rpc, status: '400' }), 1);
+    assert.equal(delta(m, { ...rpc, status: '403' }), 1);
+    assert.equal(delta(m, { ...bulk, status: '400' }), 1);
+    const executed = (labels: Record<string, string>) => m.value('faaspot_executions_total', labels) - before.value('faaspot_executions_total', labels);
+    assert.equal(executed({ namespace: 'default', function: 'ok', status: 'completed' }), 1, 'a replay runs nothing, and is not counted as an execution');
+  });
+
   test("a function's own exception classes are named until it has ten, then counted as other; the engine's error types keep their names", async () => {
     await s.create('raiser', RAISER, { timeout: 0.5 });
     for (let n = 0; n < 12; n++) {
@@ -147,6 +181,43 @@ describe('GET /metrics', () => {
     assert.deepEqual(types.sort(), [...Array.from({ length: 10 }, (_, n) => `Error${n}`), 'Timeout', 'other'].sort());
     assert.equal(m.value('faaspot_executions_total', { function: 'raiser', error_type: 'other' }), 2);
     assert.equal(m.value('faaspot_executions_total', { function: 'raiser', error_type: 'Timeout' }), 1);
+  });
+});
+
+describe('metrics and logs across a restart', () => {
+  test('a run queued before a stop and run after the next start is counted under its function, with its wait from its creation', async () => {
+    const overrides = { workers: 1, metricsPort: 0 };
+    const first = await startTestServer(overrides);
+    const dataDir = first.dataDir;
+    try {
+      await first.create('ok', OK);
+      await first.create('nap', NAP, { timeout: 900 });
+      await startNap(first, 600);
+      const queued = (await first.call('POST', '/v1/functions/ok/rpc', { n: 7 })).json as string;
+      assert.equal((await record(first, queued)).status, 'pending');
+      await first.server.shutdown(0);
+
+      const second = await startTestServer(overrides, dataDir);
+      try {
+        await ended(second, [queued]);
+        const resumed = (await second.call('GET', `/v1/executions/${queued}`)).json as { status: string; created: string; started: string };
+        assert.equal(resumed.status, 'completed');
+        const m = await scrape(second.server.metricsUrl);
+        assert.equal(m.value('faaspot_executions_total', { namespace: 'default', function: 'ok', status: 'completed', error_type: '' }), 1);
+        assert.equal(m.value('faaspot_executions_total', { function: '' }), 0, 'no series without a function name');
+        assert.equal(m.value('faaspot_execution_duration_seconds_count', { namespace: 'default', function: 'ok' }), 1);
+        assert.equal(m.value('faaspot_execution_queue_wait_seconds_count', { namespace: 'default', blocking: 'false' }), 1);
+        const expected = (Date.parse(resumed.started) - Date.parse(resumed.created)) / 1000;
+        assert.ok(Math.abs(m.value('faaspot_execution_queue_wait_seconds_sum', { namespace: 'default', blocking: 'false' }) - expected) < 0.002, 'from creation, before the stop, to start');
+        const line = second.logs().find((l) => l.msg === 'execution ended' && l.execution_id === queued);
+        assert.deepEqual([line?.function, line?.status, line?.blocking], ['ok', 'completed', false]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await first.stop();
+      removeDataDir(dataDir);
+    }
   });
 });
 
