@@ -14,15 +14,19 @@ export interface CallbackTransport {
 }
 
 /**
- * An attempt that did not deliver, as the dispatcher reports it: which execution, which attempt, why,
- * and what comes next. Never the body sent or the secret.
+ * An attempt that did not deliver, as the dispatcher reports it: which execution, which attempt, the
+ * class of the failure, and what comes next. Never the body sent, the secret, the receiver's answer
+ * or a host name: the execution's record has the full reason.
  */
 export interface CallbackFailure {
   /** The execution whose callback it was. */
   executionId: string;
   /** The attempt's number, from 1. */
   attempt: number;
-  /** Why: the receiver's status (and the start of its answer), the connection error, or the refusal. */
+  /**
+   * Why, as a class only (the `cause` of the {@link AttemptResult}): `HTTP 503`, `ECONNREFUSED`,
+   * `timeout`, `refused address`, `stopped`…
+   */
   reason: string;
   /** `pending`: another attempt follows (at `nextAttempt`, or at the next start when null); `failed`: given up. */
   state: 'pending' | 'failed';
@@ -124,9 +128,9 @@ export class CallbackDispatcher {
       if (this.#stopping.signal.aborted) return;
       if (this.#tracked.has(owed.id)) continue;
       if (owed.attempts >= maxAttempts) {
-        const reason = `the server stopped during attempt ${owed.attempts}, the last one allowed`;
-        await this.#settle(owed.id, { state: 'failed', lastError: reason, nextAttempt: null });
-        this.#config.onFailure({ executionId: owed.id, attempt: owed.attempts, reason, state: 'failed', nextAttempt: null });
+        const lastError = `the server stopped during attempt ${owed.attempts}, the last one allowed`;
+        await this.#settle(owed.id, { state: 'failed', lastError, nextAttempt: null });
+        this.#config.onFailure({ executionId: owed.id, attempt: owed.attempts, reason: 'stopped', state: 'failed', nextAttempt: null });
         continue;
       }
       const due = owed.nextAttempt === null ? 0 : Date.parse(owed.nextAttempt) - this.#config.now();
@@ -220,7 +224,7 @@ export class CallbackDispatcher {
       this.#config.onFailure({
         executionId: id,
         attempt,
-        reason: result.error,
+        reason: result.cause,
         state: givenUp ? 'failed' : 'pending',
         nextAttempt: written ? settlement.nextAttempt : null,
       });

@@ -17,10 +17,19 @@ export interface CallbackSenderConfig {
   maxResponseBytes?: number;
 }
 
-/** What one attempt came to: delivered (a 2xx answer), or not, and whether another attempt may do better. */
+/**
+ * What one attempt came to: delivered (a 2xx answer), or not, and whether another attempt may do
+ * better. A failure says why twice: `error` in full, for the execution's record (the receiver's
+ * status and the start of its answer, the connection error, the refused address, with host names),
+ * and `cause`, its class alone, for the server log: `HTTP 503`, an error code such as
+ * `ECONNREFUSED`, `timeout`, `refused address`, `invalid URL` or `stopped`. The receiver's answer
+ * may quote the callback's body (a receiver answering `400 "bad request: " + body`), and the record
+ * belongs to the namespace that sent it, while the log is the operator's: `cause` carries no text of
+ * the answer and no host name.
+ */
 export type AttemptResult =
   | { delivered: true; status: number }
-  | { delivered: false; retry: boolean; error: string };
+  | { delivered: false; retry: boolean; error: string; cause: string };
 
 /** The longest excerpt of a failed answer's body kept in its error. */
 const ERROR_EXCERPT = 200;
@@ -52,14 +61,14 @@ export class CallbackSender {
     try {
       target = parseCallbackUrl(url);
     } catch (error) {
-      if (error instanceof CallbackTargetError) return Promise.resolve({ delivered: false, retry: false, error: error.message });
+      if (error instanceof CallbackTargetError) return Promise.resolve({ delivered: false, retry: false, error: error.message, cause: 'invalid URL' });
       throw error;
     }
     const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1');
     const literal = parseIpAddress(hostname);
     if (literal) {
       const refusal = refusedConnection(target.hostname, literal, this.#config.allowlist);
-      if (refusal) return Promise.resolve({ delivered: false, retry: false, error: refusal });
+      if (refusal) return Promise.resolve({ delivered: false, retry: false, error: refusal, cause: REFUSED_CAUSE });
     }
     const options: RequestOptions = {
       method: 'POST',
@@ -85,8 +94,11 @@ export class CallbackSender {
       const req = request(options, (response) => this.#readAnswer(response, finish));
       req.on('error', (error) => finish(failure(error)));
       const seconds = this.#config.timeoutMs / 1000;
-      const timer = setTimeout(() => finish({ delivered: false, retry: true, error: `no answer within ${seconds} s (FAASPOT_CALLBACK_TIMEOUT)` }), this.#config.timeoutMs);
-      const onAbort = () => finish({ delivered: false, retry: true, error: 'the server stopped during the attempt' });
+      const timer = setTimeout(
+        () => finish({ delivered: false, retry: true, error: `no answer within ${seconds} s (FAASPOT_CALLBACK_TIMEOUT)`, cause: 'timeout' }),
+        this.#config.timeoutMs,
+      );
+      const onAbort = () => finish({ delivered: false, retry: true, error: 'the server stopped during the attempt', cause: 'stopped' });
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
       req.end(body);
@@ -105,7 +117,7 @@ export class CallbackSender {
       }
       const text = Buffer.concat(chunks).toString('utf8').slice(0, ERROR_EXCERPT).trim();
       const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
-      finish({ delivered: false, retry: true, error: `HTTP ${status}${redirect}${text === '' ? '' : `: ${escapeInvisible(text)}`}` });
+      finish({ delivered: false, retry: true, error: `HTTP ${status}${redirect}${text === '' ? '' : `: ${escapeInvisible(text)}`}`, cause: `HTTP ${status}` });
     };
     response.on('data', (chunk: Buffer) => {
       if (size < ERROR_EXCERPT) chunks.push(chunk);
@@ -120,11 +132,28 @@ export class CallbackSender {
   }
 }
 
+/** The `cause` of an attempt refused because of the address it would connect to. */
+const REFUSED_CAUSE = 'refused address';
+
 function failure(error: Error): AttemptResult {
-  if (error instanceof RefusedAddressError) return { delivered: false, retry: false, error: error.message };
+  if (error instanceof RefusedAddressError) return { delivered: false, retry: false, error: error.message, cause: REFUSED_CAUSE };
   const code = (error as NodeJS.ErrnoException).code;
   const message = escapeInvisible(error.message);
-  return { delivered: false, retry: true, error: code !== undefined && !message.includes(code) ? `${message} (${code})` : message };
+  return {
+    delivered: false,
+    retry: true,
+    error: code !== undefined && !message.includes(code) ? `${message} (${code})` : message,
+    cause: errorClass(error, code),
+  };
+}
+
+/**
+ * A connection error as the log may show it: Node's code (`ECONNREFUSED`, `ENOTFOUND`,
+ * `ERR_TLS_CERT_ALTNAME_INVALID`…), else the error's class; never its message, which names the host.
+ */
+function errorClass(error: Error, code: unknown): string {
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code)) return code;
+  return /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(error.name) ? error.name : 'connection error';
 }
 
 /**
