@@ -38,8 +38,8 @@ export interface CallbackFailure {
 export interface CallbackDispatcherConfig {
   store: CallbackStore;
   transport: CallbackTransport;
-  /** The secret whose UTF-8 bytes key the HMAC of `X-Faaspot-Signature`. */
-  secret: string;
+  /** The key of each namespace, whose UTF-8 bytes key the HMAC of `X-Faaspot-Signature` of its callbacks. */
+  keys: { keyFor(namespace: string): string };
   /** Retries after a failed first attempt: at most `retries + 1` attempts in all. @example 10 */
   retries: number;
   /** The wait before the first retry, ms; it doubles for each later one. @example 1000 */
@@ -210,7 +210,7 @@ export class CallbackDispatcher {
     const headers = {
       'content-type': 'application/json',
       'user-agent': this.#userAgent,
-      'x-faaspot-signature': signCallbackBody(this.#config.secret, body),
+      'x-faaspot-signature': signCallbackBody(this.#config.keys.keyFor(record.namespace), body),
       'x-faaspot-execution': record.id,
       'x-faaspot-attempt': String(attempt),
       'x-faaspot-timestamp': new Date(this.#config.now()).toISOString(),

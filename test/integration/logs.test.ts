@@ -134,7 +134,7 @@ describe('the server log', () => {
     assert.ok(!log.includes('printed-marker') && !log.includes('stderr-marker'));
   });
 
-  test('GET /v1/admin/callback-secret is logged under its route, without the secret it answers; idempotency keys and callback URLs are not logged', async () => {
+  test('GET /v1/admin/callback-secret and GET /v1/callback-secret are logged under their routes, without the keys they answer; idempotency keys and callback URLs are not logged', async () => {
     const shown = await s.call('GET', '/v1/admin/callback-secret', undefined, undefined, { 'x-request-id': 'secret-read-1' });
     assert.equal(shown.headers.get('x-request-id'), 'secret-read-1');
     const secret = shown.json.secret as string;
@@ -142,6 +142,9 @@ describe('the server log', () => {
     const token = await namespaceToken(s, 'team-secret');
     const refused = await s.call('GET', '/v1/admin/callback-secret', undefined, token);
     assert.deepEqual(requestLines(refused).map((l) => [l.route, l.status, l.code]), [['/v1/admin/callback-secret', 403, 'FORBIDDEN']]);
+    const own = await s.call('GET', '/v1/callback-secret/', undefined, token);
+    const ownKey = own.json.secret as string;
+    assert.deepEqual(requestLines(own).map((l) => [l.route, l.path, l.status, l.namespace]), [['/v1/callback-secret', '/v1/callback-secret', 200, 'team-secret']]);
 
     const keyed = await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, { 'idempotency-key': 'key-marker-1' });
     const reused = await s.call('POST', '/v1/functions/hello/rpc', { name: 'other' }, undefined, { 'idempotency-key': 'key-marker-1' });
@@ -150,7 +153,7 @@ describe('the server log', () => {
     assert.deepEqual(requestLines(forbidden).map((l) => [l.route, l.status, l.code]), [['/v1/functions/:name/rpc', 403, 'CALLBACK_URL_FORBIDDEN']]);
     await s.call('GET', `/v1/executions/${keyed.json as string}?wait=30`);
     const log = JSON.stringify(s.logs());
-    for (const kept of [secret, 'key-marker-1', 'url-marker']) assert.ok(!log.includes(kept), `${kept} is not logged`);
+    for (const kept of [secret, ownKey, 'key-marker-1', 'url-marker']) assert.ok(!log.includes(kept), `${kept} is not logged`);
   });
 
   test('no token appears in the log: neither those sent nor a new one answered', async () => {

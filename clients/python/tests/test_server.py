@@ -357,7 +357,20 @@ class CallbackTests(ServerTestCase):
         super().setUp()
         self.receiver = CallbackReceiver()
         self.addCleanup(self.receiver.close)
-        self.secret = self.faaspot._transport.request("GET", "/v1/admin/callback-secret")[0]["secret"]
+        self.secret = self.faaspot.callback_secret()["secret"]
+
+    def test_callback_secret_is_the_key_of_the_token_namespace(self):
+        own = self.faaspot.callback_secret()
+        self.assertEqual(own["namespace"], "default")
+        self.assertRegex(own["secret"], "^[0-9a-f]{64}$")
+        admin_view = self.faaspot._transport.request("GET", "/v1/admin/callback-secret")[0]
+        self.assertEqual(admin_view["secret"], own["secret"])
+        created = self.faaspot._transport.request("POST", "/v1/tokens/", body={"namespace": "team-py"})[0]
+        team = Faaspot(url=SERVER.url, token=created["token"])
+        team_key = team.callback_secret()
+        self.assertEqual(team_key["namespace"], "team-py")
+        self.assertNotEqual(team_key["secret"], own["secret"])
+        self.assertRaisesCode("FORBIDDEN", 403, team._transport.request, "GET", "/v1/admin/callback-secret")
 
     def test_run_with_callback_url_posts_the_signed_record(self):
         name = self.create("hello", HELLO)

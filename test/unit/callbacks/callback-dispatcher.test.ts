@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { CallbackKeys, deriveCallbackKey } from '../../../src/auth/callback-keys.js';
 import { CallbackAllowlist } from '../../../src/callbacks/callback-allowlist.js';
 import { CallbackDispatcher, callbackBackoffMs, MAX_BACKOFF_MS, type CallbackDispatcherConfig, type CallbackFailure } from '../../../src/callbacks/callback-dispatcher.js';
 import { CallbackSender } from '../../../src/callbacks/callback-sender.js';
@@ -45,7 +46,7 @@ describe('CallbackDispatcher', () => {
     dispatcher = new CallbackDispatcher({
       store,
       transport: new CallbackSender({ allowlist: CallbackAllowlist.parse('127.0.0.1'), timeoutMs: 10_000 }),
-      secret: SECRET,
+      keys: new CallbackKeys({ secret: SECRET, source: 'environment' }),
       retries: 2,
       backoffMs: 0,
       concurrency: 4,
@@ -80,7 +81,9 @@ describe('CallbackDispatcher', () => {
     const [request, ...more] = receiver.at('/one');
     assert.ok(request);
     assert.equal(more.length, 0);
-    assert.equal(verifyCallbackSignature(SECRET, request.body, request.headers['x-faaspot-signature'] as string), true);
+    const signature = request.headers['x-faaspot-signature'] as string;
+    assert.equal(verifyCallbackSignature(deriveCallbackKey(SECRET, 'default'), request.body, signature), true, "signed with the namespace's key");
+    assert.equal(verifyCallbackSignature(SECRET, request.body, signature), false, 'never with the root secret');
     assert.equal(request.headers['x-faaspot-execution'], record.id);
     assert.equal(request.headers['x-faaspot-attempt'], '1');
     assert.match(request.headers['user-agent'] ?? '', /^faaspot\//);
