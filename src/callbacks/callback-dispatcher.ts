@@ -1,9 +1,9 @@
 import { wireExecution } from '../api/wire.js';
-import { Fifo } from '../engine/fifo.js';
 import { packageVersion } from '../package-version.js';
 import type { CallbackSettlement, Store, StoredExecution } from '../store/store.js';
 import type { AttemptResult } from './callback-sender.js';
 import { signCallbackBody } from './callback-signature.js';
+import { callbackHost, FairDeliveryQueue, type ReadyDelivery } from './fair-delivery-queue.js';
 
 /** What the dispatcher needs of the store. */
 export type CallbackStore = Pick<Store, 'beginCallbackAttempt' | 'settleCallback' | 'listOwedCallbacks'>;
@@ -44,7 +44,10 @@ export interface CallbackDispatcherConfig {
   retries: number;
   /** The wait before the first retry, ms; it doubles for each later one. @example 1000 */
   backoffMs: number;
-  /** Attempts in flight at once, all receivers together. @example 16 */
+  /**
+   * Attempts in flight at once, all receivers together; when one ends, the next is taken in turn
+   * across namespaces, then across the hosts of a namespace (see {@link FairDeliveryQueue}). @example 16
+   */
   concurrency: number;
   /** Hears a store write that failed; the callback stays owed and is resumed at the next start. */
   onError?: (error: unknown) => void;
@@ -78,7 +81,9 @@ export function callbackBackoffMs(attempt: number, baseMs: number, random: numbe
  * final record of those that asked for a callback, signed, and retries with exponential backoff a
  * bounded number of times. It never runs on an execution's path: {@link notify} only queues, and at
  * most `concurrency` attempts are in flight, so a slow or dead receiver delays other callbacks at
- * worst, never executions.
+ * worst, never executions. The next attempt is taken in turn across namespaces and their receivers,
+ * so that one namespace's dead receiver delays another namespace's callbacks by at most one attempt
+ * per slot, however many of its own are waiting.
  *
  * The store is the truth: an attempt is counted there before it is sent and its outcome recorded
  * after, so {@link start} resumes after a restart (or a crash) every callback still owed, at the
@@ -89,7 +94,7 @@ export class CallbackDispatcher {
   readonly #config: Readonly<Required<CallbackDispatcherConfig>>;
   /** The executions whose callback this dispatcher has in hand: due, waiting for a retry, or in flight. */
   readonly #tracked = new Map<string, { timer?: NodeJS.Timeout }>();
-  readonly #ready = new Fifo<string>();
+  readonly #ready = new FairDeliveryQueue();
   readonly #inFlight = new Set<Promise<void>>();
   /** Aborts the attempts in flight when the dispatcher stops. */
   readonly #stopping = new AbortController();
@@ -134,7 +139,7 @@ export class CallbackDispatcher {
         continue;
       }
       const due = owed.nextAttempt === null ? 0 : Date.parse(owed.nextAttempt) - this.#config.now();
-      this.#schedule(owed.id, due);
+      this.#schedule({ id: owed.id, namespace: owed.namespace, host: callbackHost(owed.url), retry: owed.attempts > 0 }, due);
     }
   }
 
@@ -142,7 +147,8 @@ export class CallbackDispatcher {
   notify(record: StoredExecution): void {
     if (this.#stopping.signal.aborted || record.callback?.state !== 'pending' || !ENDED.has(record.status)) return;
     if (this.#tracked.has(record.id)) return;
-    this.#schedule(record.id, 0);
+    const { callback } = record;
+    this.#schedule({ id: record.id, namespace: record.namespace, host: callbackHost(callback.url), retry: callback.attempts > 0 }, 0);
   }
 
   /**
@@ -166,19 +172,19 @@ export class CallbackDispatcher {
     }
   }
 
-  #schedule(id: string, delayMs: number): void {
+  #schedule(delivery: ReadyDelivery, delayMs: number): void {
     if (delayMs <= 0) {
-      this.#tracked.set(id, {});
-      this.#ready.push(id);
+      this.#tracked.set(delivery.id, {});
+      this.#ready.push(delivery);
       this.#pump();
       return;
     }
     const timer = setTimeout(() => {
-      this.#ready.push(id);
+      this.#ready.push(delivery);
       this.#pump();
     }, delayMs);
     timer.unref();
-    this.#tracked.set(id, { timer });
+    this.#tracked.set(delivery.id, { timer });
   }
 
   #pump(): void {
@@ -230,7 +236,8 @@ export class CallbackDispatcher {
       });
     }
     if (written && settlement.state === 'pending' && settlement.nextAttempt !== null && !this.#stopping.signal.aborted) {
-      this.#schedule(id, Date.parse(settlement.nextAttempt) - this.#config.now());
+      const retry = { id, namespace: record.namespace, host: callbackHost(record.callback.url), retry: true };
+      this.#schedule(retry, Date.parse(settlement.nextAttempt) - this.#config.now());
     } else {
       this.#untrack(id);
     }

@@ -56,17 +56,17 @@ describe('CallbackDispatcher', () => {
   }
 
   /** An ended execution whose callback goes to `path` on the receiver (or none); returns its record. */
-  async function ended(path: string | undefined): Promise<StoredExecution> {
+  async function ended(path: string | undefined, namespace = 'default'): Promise<StoredExecution> {
     const id = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
     await store.insertExecutions([
       {
-        id, namespace: 'default', functionId: 'f1', functionName: 'hello', blocking: false, args: '{"name": "a"}',
+        id, namespace, functionId: 'f1', functionName: 'hello', blocking: false, args: '{"name": "a"}',
         created: '2025-01-01T00:00:00.000Z', running: { functionVersion: 1, started: '2025-01-01T00:00:00.500Z' },
         ...(path !== undefined && { callbackUrl: receiver.url(path) }),
       },
     ]);
     await store.finishExecution(id, END);
-    const record = await store.getExecution('default', id);
+    const record = await store.getExecution(namespace, id);
     assert.ok(record);
     return record;
   }
@@ -191,5 +191,35 @@ describe('CallbackDispatcher', () => {
     await d.idle();
     const states = await Promise.all(records.map(async (r) => (await store.getExecution('default', r.id))?.callback?.state));
     assert.deepEqual(states, ['delivered', 'delivered', 'delivered']);
+  });
+
+  test("one namespace's callbacks to a receiver that never answers do not hold up another namespace's: its callback goes at the next free turn", async () => {
+    receiver.answer('/black-hole', () => 'hold');
+    const d = start({ concurrency: 1 });
+    const flood = [];
+    for (let i = 0; i < 6; i++) flood.push(await ended('/black-hole', 'team-a'));
+    for (const record of flood) d.notify(record);
+    await receiver.waitFor('/black-hole');
+    const other = await ended('/team-b', 'team-b');
+    d.notify(other);
+    // The one slot is taken by team-a's first callback; once it is answered, team-b has the turn,
+    // ahead of the five of team-a that were queued before it.
+    receiver.release('/black-hole', 503);
+    const [delivered] = await receiver.waitFor('/team-b');
+    assert.equal(delivered?.headers['x-faaspot-execution'], other.id);
+    assert.deepEqual(
+      receiver.received.filter((r) => r.path === '/black-hole' || r.path === '/team-b').map((r) => r.path),
+      ['/black-hole', '/team-b'],
+      "team-b's callback was sent before any more of team-a's",
+    );
+    const [b] = await receiver.waitFor('/black-hole', 2);
+    assert.ok(b);
+    assert.equal((await store.getExecution('team-b', other.id))?.callback?.state, 'delivered');
+    const pending = await Promise.all(flood.slice(1).map(async (r) => (await store.getExecution('team-a', r.id))?.callback?.state));
+    assert.deepEqual(pending, ['pending', 'pending', 'pending', 'pending', 'pending'], "team-a's are still pending");
+    // Let the rest through so that the dispatcher stops idle.
+    receiver.answer('/black-hole', () => ({ status: 200 }));
+    receiver.release('/black-hole');
+    await d.idle();
   });
 });
