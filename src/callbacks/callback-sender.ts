@@ -156,15 +156,46 @@ function errorClass(error: Error, code: unknown): string {
   return /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(error.name) ? error.name : 'connection error';
 }
 
+/** The resolver behind {@link guardedLookup}: `dns.lookup` with `all: true`. */
+export type AllAddressesLookup = (
+  hostname: string,
+  options: { family?: number | undefined; hints?: number | undefined },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+const systemLookup: AllAddressesLookup = (hostname, options, callback) => dnsLookup(hostname, { ...options, all: true }, callback);
+
 /**
  * A DNS look-up for outbound connections that keeps only the addresses a callback may go to (see
  * `refusedConnection`); when none is left, it fails with a {@link RefusedAddressError} that names
  * the address and its range. Used as the `lookup` of a request, it is what decides the address that
  * is connected to.
+ *
+ * Look-ups of one name at once share one system look-up. `getaddrinfo` runs on one of libuv's four
+ * threadpool threads and cannot be cancelled: a name whose DNS never answers holds its thread past
+ * the attempt's timeout. Shared, ten thousand callbacks to such a name hold one thread, not all four
+ * (which the server's file system work needs too). The system resolver is kept rather than a DNS
+ * client with its own timeout, so that `/etc/hosts` and the host's resolver configuration apply.
  */
-export function guardedLookup(allowlist: CallbackAllowlist): LookupFunction {
+export function guardedLookup(allowlist: CallbackAllowlist, resolve: AllAddressesLookup = systemLookup): LookupFunction {
+  const inFlight = new Map<string, ((error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void)[]>();
+  const shared: AllAddressesLookup = (hostname, options, callback) => {
+    const key = `${options.family ?? 0}/${options.hints ?? 0}/${hostname}`;
+    const waiting = inFlight.get(key);
+    if (waiting) {
+      waiting.push(callback);
+      return;
+    }
+    inFlight.set(key, [callback]);
+    resolve(hostname, options, (error, addresses) => {
+      const callbacks = inFlight.get(key) ?? [];
+      inFlight.delete(key);
+      for (const each of callbacks) each(error, addresses);
+    });
+  };
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    shared(hostname, { family, hints: options.hints }, (error, addresses) => {
       if (error) {
         callback(error, '', 0);
         return;
