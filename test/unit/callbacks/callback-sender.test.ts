@@ -98,20 +98,20 @@ describe('CallbackSender', () => {
     assert.deepEqual(await send(receiver.url('/via-name', 'localhost')), { delivered: true, status: 200 }, 'allowed once its address is listed');
   });
 
-  test('look-ups of one name at once share one system look-up, so a name whose DNS never answers holds one resolver thread, not one per attempt', async () => {
+  test('look-ups of one name at once share one system look-up, so a name whose DNS never answers holds one resolver thread, not one per attempt', () => {
     const calls: { hostname: string; answer: (addresses: LookupAddress[]) => void }[] = [];
     const lookup = guardedLookup(loopback, (hostname, _options, callback) => {
       calls.push({ hostname, answer: (addresses) => callback(null, addresses) });
     });
     const results: string[] = [];
-    const ask = (hostname: string) => lookup(hostname, { all: false }, (error, address) => results.push(`${hostname} ${error ? error.name : String(address)}`));
+    const ask = (hostname: string) => lookup(hostname, { all: false }, (error, address) => results.push(`${hostname} ${error ? error.name : JSON.stringify(address)}`));
     ask('slow.example');
     ask('slow.example');
     ask('slow.example');
     ask('other.example');
     assert.deepEqual(calls.map((c) => c.hostname), ['slow.example', 'other.example'], 'one system look-up per name in flight');
     calls[0]?.answer([{ address: '127.0.0.1', family: 4 }]);
-    assert.deepEqual(results, ['slow.example 127.0.0.1', 'slow.example 127.0.0.1', 'slow.example 127.0.0.1'], 'each attempt hears the shared answer');
+    assert.deepEqual(results, ['slow.example "127.0.0.1"', 'slow.example "127.0.0.1"', 'slow.example "127.0.0.1"'], 'each attempt hears the shared answer');
     calls[1]?.answer([{ address: '10.0.0.1', family: 4 }]);
     assert.equal(results[3], 'other.example RefusedAddressError', 'each checked against the allowlist');
     ask('slow.example');
