@@ -113,9 +113,9 @@ export interface Config {
    */
   readonly metricsHost: string;
   /**
-   * The key that signs completion callbacks (`X-Faaspot-Signature`), at least 16 characters; its
-   * UTF-8 bytes are the HMAC key. `FAASPOT_CALLBACK_SECRET`; unset: the secret in
-   * `<data dir>/callback-secret`, generated on the first start.
+   * The root secret of completion callbacks, at least 16 characters: each namespace's signing key
+   * (`X-Faaspot-Signature`) is derived from it (`deriveCallbackKey`). `FAASPOT_CALLBACK_SECRET`;
+   * unset: the secret in `<data dir>/callback-secret`, generated on the first start.
    *
    * @example FAASPOT_CALLBACK_SECRET=$(openssl rand -hex 32)
    */

@@ -2,6 +2,7 @@ import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import { bootstrapAdminToken, type AdminTokenBootstrap } from './auth/admin-token.js';
+import { CallbackKeys } from './auth/callback-keys.js';
 import { loadCallbackSecret } from './auth/callback-secret.js';
 import { openSealedStore } from './auth/sealed-store.js';
 import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
@@ -58,7 +59,7 @@ const ANSWERS_GRACE_MS = 2000;
 /** Store, then engine, then HTTP: the embedded deployment in one call. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, destination: options.logDestination });
-  const callbackSecret = loadCallbackSecret(config.dataDir, config.callbackSecret);
+  const callbackKeys = new CallbackKeys(loadCallbackSecret(config.dataDir, config.callbackSecret));
   // Worker threads start and Pyodide compiles while the database opens.
   const warmup = new Warmup(config);
   const { store, adminToken } = await openStore(config).catch(async (error: unknown) => {
@@ -72,7 +73,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const callbacks = new CallbackDispatcher({
     store,
     transport: new CallbackSender({ allowlist: config.callbackAllowlist, timeoutMs: config.callbackTimeoutSeconds * 1000 }),
-    secret: callbackSecret.secret,
+    keys: callbackKeys,
     retries: config.callbackRetries,
     backoffMs: config.callbackBackoffMs,
     concurrency: config.callbackConcurrency,
@@ -98,7 +99,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   idempotencyKeys.start();
   // Imported once the workers are booting: loading the HTTP stack overlaps with their start.
   const [{ createApp }, { createMetricsApp }] = await Promise.all([import('./api/app.js'), import('./api/metrics-app.js')]);
-  const app = createApp({ config, store, executor: engine, logger, metrics, callbackSecret });
+  const app = createApp({ config, store, executor: engine, logger, metrics, callbackKeys });
   app.on('error', (error: unknown, ctx?: { state?: { requestId?: string } }) => {
     logger.error({ err: error, request_id: ctx?.state?.requestId }, 'request failed');
   });

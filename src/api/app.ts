@@ -10,6 +10,7 @@ import { requestLog } from './middleware/request-log.js';
 import { unmatchedRoute } from './middleware/unmatched-route.js';
 import { openApiDocument } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
+import { callbackSecretRoutes } from './routes/callback-secret.js';
 import { executionRoutes } from './routes/executions.js';
 import { functionRoutes } from './routes/functions.js';
 import { runRoutes } from './routes/runs.js';
@@ -58,7 +59,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
 
   const v1 = new Router<ApiState>();
   v1.use('/v1', authenticate(deps.store));
-  for (const routes of [functionRoutes(deps), runRoutes(deps), executionRoutes(deps), tokenRoutes(deps), adminRoutes(deps)]) {
+  for (const routes of [functionRoutes(deps), runRoutes(deps), executionRoutes(deps), tokenRoutes(deps), callbackSecretRoutes(deps), adminRoutes(deps)]) {
     v1.use(routes.routes());
   }
 

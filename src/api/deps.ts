@@ -1,4 +1,4 @@
-import type { CallbackSecret } from '../auth/callback-secret.js';
+import type { CallbackKeys } from '../auth/callback-keys.js';
 import type { Config } from '../config.js';
 import type { Executor } from '../engine/executor.js';
 import type { Store } from '../store/store.js';
@@ -15,8 +15,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Counts requests by route and status. */
   metrics: HttpMetrics;
-  /** The key that signs completion callbacks, shown to admins. */
-  callbackSecret: Pick<CallbackSecret, 'secret' | 'source'>;
+  /** The keys that sign completion callbacks, one per namespace; each token may read its own namespace's. */
+  callbackKeys: Pick<CallbackKeys, 'keyFor' | 'source'>;
 }
 
 export interface ApiState {

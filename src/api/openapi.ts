@@ -17,7 +17,7 @@ export interface OpenApiDocument {
 }
 
 type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
-type Tag = 'functions' | 'runs' | 'executions' | 'tokens' | 'admin' | 'service';
+type Tag = 'functions' | 'runs' | 'executions' | 'callbacks' | 'tokens' | 'admin' | 'service';
 type HeaderName = 'X-Request-Id' | 'X-Execution-Id' | 'X-Next-Cursor' | 'Retry-After' | 'Allow' | 'Idempotent-Replayed';
 
 /** One route as the document describes it; what every route shares is added by {@link operation}. */
@@ -124,6 +124,7 @@ export function openApiDocument(config: Config): OpenApiDocument {
       { name: 'functions', description: 'Create, read, update and delete functions.' },
       { name: 'runs', description: 'Run a function: blocking (`/v1/sync/...`), non-blocking, or in bulk.' },
       { name: 'executions', description: 'Read, list and cancel execution records.' },
+      { name: 'callbacks', description: "The key that signs the token's namespace's completion callbacks." },
       { name: 'tokens', description: 'Token administration; admin tokens only.' },
       { name: 'admin', description: 'Server administration; admin tokens only.' },
       { name: 'service', description: 'Health and this document; no token needed.' },
@@ -418,15 +419,30 @@ function operations(config: Config): OperationSpec[] {
     },
     {
       method: 'get',
-      path: '/v1/admin/callback-secret',
+      path: '/v1/callback-secret',
       operationId: 'getCallbackSecret',
-      tag: 'admin',
-      summary: 'The secret that signs completion callbacks',
+      tag: 'callbacks',
+      summary: "The key that signs this namespace's completion callbacks",
       description:
-        'Receivers check `X-Faaspot-Signature: sha256=<hex>` against the HMAC-SHA256 of the body under this ' +
-        "secret's UTF-8 bytes. It is `FAASPOT_CALLBACK_SECRET`, or the one generated into the data directory.",
+        'Receivers check `X-Faaspot-Signature: sha256=<hex>` against the HMAC-SHA256 of the body under the UTF-8 ' +
+        "bytes of this key. Each namespace has a key of its own, derived from the server's root secret " +
+        '(`FAASPOT_CALLBACK_SECRET`, or the one generated into the data directory) as the hex ' +
+        'HMAC-SHA256(root, "faaspot callback key v1\\n" + namespace); the root secret itself is never served. ' +
+        'Answered with `Cache-Control: no-store`.',
+      ok: { description: "The token's namespace and its key.", schema: schema('CallbackKey') },
+    },
+    {
+      method: 'get',
+      path: '/v1/admin/callback-secret',
+      operationId: 'getNamespaceCallbackSecret',
+      tag: 'admin',
+      summary: "The key that signs a namespace's completion callbacks",
+      description:
+        'As `GET /v1/callback-secret`, for any namespace: `?namespace=NAME`, by default the admin token\'s own. ' +
+        'Also says where the root secret comes from; the root secret itself is never served.',
       admin: true,
-      ok: { description: 'The secret.', schema: schema('CallbackSecret') },
+      parameters: [parameter('NamespaceQuery')],
+      ok: { description: 'The namespace, its key, and the source of the root secret.', schema: schema('AdminCallbackKey') },
     },
   ];
 }
@@ -566,12 +582,18 @@ function parameters(): Record<string, JsonSchema> {
       description:
         'Where to POST the final execution record once the run ends (one POST per execution of a bulk), as ' +
         '`GET /v1/executions/{id}` shows it, with `Content-Type: application/json`, `X-Faaspot-Signature: ' +
-        'sha256=<hex HMAC-SHA256 of the body>` (the key: `GET /v1/admin/callback-secret`), `X-Faaspot-Execution`, ' +
+        'sha256=<hex HMAC-SHA256 of the body>` (the key, one per namespace: `GET /v1/callback-secret`), `X-Faaspot-Execution`, ' +
         '`X-Faaspot-Attempt` (from 1) and `X-Faaspot-Timestamp` (not signed). A 2xx answer delivers it; anything ' +
         'else is retried with exponential backoff, `FAASPOT_CALLBACK_RETRIES` times; redirects are not followed. ' +
         'An absolute http(s) URL without credentials, at most 2048 characters, whose host is public or listed in ' +
         '`FAASPOT_CALLBACK_ALLOWLIST`; the address connected to is checked again at each attempt.',
       schema: { type: 'string', format: 'uri', maxLength: 2048 },
+    },
+    NamespaceQuery: {
+      name: 'namespace',
+      in: 'query',
+      description: "The namespace whose key to show; by default the token's own. The rule of function names applies.",
+      schema: schema('FunctionName'),
     },
     QueryArguments: {
       name: 'arguments',
@@ -765,14 +787,29 @@ function schemas(config: Config): Record<string, JsonSchema> {
         next_attempt: timestamp('When the next attempt is due; `null` when none is scheduled.', true),
       },
     },
-    CallbackSecret: {
+    CallbackKey: {
       type: 'object',
-      required: ['secret', 'source'],
+      required: ['namespace', 'secret'],
       properties: {
-        secret: { type: 'string', minLength: 16, description: 'The secret; its UTF-8 bytes are the HMAC key.' },
+        namespace: { type: 'string', description: 'The namespace whose callbacks the key signs.' },
+        secret: {
+          type: 'string',
+          pattern: '^[0-9a-f]{64}$',
+          description: "The namespace's key, 64 hex digits; their UTF-8 bytes are the HMAC key of `X-Faaspot-Signature`.",
+        },
+      },
+    },
+    AdminCallbackKey: {
+      type: 'object',
+      required: ['namespace', 'secret', 'source'],
+      properties: {
+        namespace: { type: 'string', description: 'The namespace whose callbacks the key signs.' },
+        secret: { type: 'string', pattern: '^[0-9a-f]{64}$', description: "The namespace's key, 64 hex digits." },
         source: {
           enum: ['environment', 'file'],
-          description: '`environment`: `FAASPOT_CALLBACK_SECRET`; `file`: generated on the first start into `<data dir>/callback-secret`.',
+          description:
+            'Where the root secret that every key is derived from comes from: `environment`, `FAASPOT_CALLBACK_SECRET`; ' +
+            '`file`, generated on the first start into `<data dir>/callback-secret`.',
         },
       },
     },

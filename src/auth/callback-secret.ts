@@ -6,9 +6,9 @@ import { ConfigError, MIN_CALLBACK_SECRET_LENGTH } from '../config.js';
 /** The file in the data directory that keeps the callback secret when FAASPOT_CALLBACK_SECRET is unset. */
 export const CALLBACK_SECRET_FILE_NAME = 'callback-secret';
 
-/** The key that signs completion callbacks, and where it came from. */
+/** The root secret of completion callbacks (each namespace's key is derived from it), and where it came from. */
 export interface CallbackSecret {
-  /** The secret's text; its UTF-8 bytes are the HMAC key. */
+  /** The secret's text; its UTF-8 bytes key the derivation of each namespace's key (`deriveCallbackKey`). */
   secret: string;
   /** `FAASPOT_CALLBACK_SECRET`, or the file in the data directory. */
   source: 'environment' | 'file';

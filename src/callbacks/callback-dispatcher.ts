@@ -1,9 +1,9 @@
 import { wireExecution } from '../api/wire.js';
-import { Fifo } from '../engine/fifo.js';
 import { packageVersion } from '../package-version.js';
 import type { CallbackSettlement, Store, StoredExecution } from '../store/store.js';
 import type { AttemptResult } from './callback-sender.js';
 import { signCallbackBody } from './callback-signature.js';
+import { callbackHost, FairDeliveryQueue, type ReadyDelivery } from './fair-delivery-queue.js';
 
 /** What the dispatcher needs of the store. */
 export type CallbackStore = Pick<Store, 'beginCallbackAttempt' | 'settleCallback' | 'listOwedCallbacks'>;
@@ -14,15 +14,19 @@ export interface CallbackTransport {
 }
 
 /**
- * An attempt that did not deliver, as the dispatcher reports it: which execution, which attempt, why,
- * and what comes next. Never the body sent or the secret.
+ * An attempt that did not deliver, as the dispatcher reports it: which execution, which attempt, the
+ * class of the failure, and what comes next. Never the body sent, the secret, the receiver's answer
+ * or a host name: the execution's record has the full reason.
  */
 export interface CallbackFailure {
   /** The execution whose callback it was. */
   executionId: string;
   /** The attempt's number, from 1. */
   attempt: number;
-  /** Why: the receiver's status (and the start of its answer), the connection error, or the refusal. */
+  /**
+   * Why, as a class only (the `cause` of the {@link AttemptResult}): `HTTP 503`, `ECONNREFUSED`,
+   * `timeout`, `refused address`, `stopped`…
+   */
   reason: string;
   /** `pending`: another attempt follows (at `nextAttempt`, or at the next start when null); `failed`: given up. */
   state: 'pending' | 'failed';
@@ -34,13 +38,16 @@ export interface CallbackFailure {
 export interface CallbackDispatcherConfig {
   store: CallbackStore;
   transport: CallbackTransport;
-  /** The secret whose UTF-8 bytes key the HMAC of `X-Faaspot-Signature`. */
-  secret: string;
+  /** The key of each namespace, whose UTF-8 bytes key the HMAC of `X-Faaspot-Signature` of its callbacks. */
+  keys: { keyFor(namespace: string): string };
   /** Retries after a failed first attempt: at most `retries + 1` attempts in all. @example 10 */
   retries: number;
   /** The wait before the first retry, ms; it doubles for each later one. @example 1000 */
   backoffMs: number;
-  /** Attempts in flight at once, all receivers together. @example 16 */
+  /**
+   * Attempts in flight at once, all receivers together; when one ends, the next is taken in turn
+   * across namespaces, then across the hosts of a namespace (see {@link FairDeliveryQueue}). @example 16
+   */
   concurrency: number;
   /** Hears a store write that failed; the callback stays owed and is resumed at the next start. */
   onError?: (error: unknown) => void;
@@ -74,7 +81,9 @@ export function callbackBackoffMs(attempt: number, baseMs: number, random: numbe
  * final record of those that asked for a callback, signed, and retries with exponential backoff a
  * bounded number of times. It never runs on an execution's path: {@link notify} only queues, and at
  * most `concurrency` attempts are in flight, so a slow or dead receiver delays other callbacks at
- * worst, never executions.
+ * worst, never executions. The next attempt is taken in turn across namespaces and their receivers,
+ * so that one namespace's dead receiver delays another namespace's callbacks by at most one attempt
+ * per slot, however many of its own are waiting.
  *
  * The store is the truth: an attempt is counted there before it is sent and its outcome recorded
  * after, so {@link start} resumes after a restart (or a crash) every callback still owed, at the
@@ -85,7 +94,7 @@ export class CallbackDispatcher {
   readonly #config: Readonly<Required<CallbackDispatcherConfig>>;
   /** The executions whose callback this dispatcher has in hand: due, waiting for a retry, or in flight. */
   readonly #tracked = new Map<string, { timer?: NodeJS.Timeout }>();
-  readonly #ready = new Fifo<string>();
+  readonly #ready = new FairDeliveryQueue();
   readonly #inFlight = new Set<Promise<void>>();
   /** Aborts the attempts in flight when the dispatcher stops. */
   readonly #stopping = new AbortController();
@@ -124,13 +133,13 @@ export class CallbackDispatcher {
       if (this.#stopping.signal.aborted) return;
       if (this.#tracked.has(owed.id)) continue;
       if (owed.attempts >= maxAttempts) {
-        const reason = `the server stopped during attempt ${owed.attempts}, the last one allowed`;
-        await this.#settle(owed.id, { state: 'failed', lastError: reason, nextAttempt: null });
-        this.#config.onFailure({ executionId: owed.id, attempt: owed.attempts, reason, state: 'failed', nextAttempt: null });
+        const lastError = `the server stopped during attempt ${owed.attempts}, the last one allowed`;
+        await this.#settle(owed.id, { state: 'failed', lastError, nextAttempt: null });
+        this.#config.onFailure({ executionId: owed.id, attempt: owed.attempts, reason: 'stopped', state: 'failed', nextAttempt: null });
         continue;
       }
       const due = owed.nextAttempt === null ? 0 : Date.parse(owed.nextAttempt) - this.#config.now();
-      this.#schedule(owed.id, due);
+      this.#schedule({ id: owed.id, namespace: owed.namespace, host: callbackHost(owed.url), retry: owed.attempts > 0 }, due);
     }
   }
 
@@ -138,7 +147,8 @@ export class CallbackDispatcher {
   notify(record: StoredExecution): void {
     if (this.#stopping.signal.aborted || record.callback?.state !== 'pending' || !ENDED.has(record.status)) return;
     if (this.#tracked.has(record.id)) return;
-    this.#schedule(record.id, 0);
+    const { callback } = record;
+    this.#schedule({ id: record.id, namespace: record.namespace, host: callbackHost(callback.url), retry: callback.attempts > 0 }, 0);
   }
 
   /**
@@ -162,19 +172,19 @@ export class CallbackDispatcher {
     }
   }
 
-  #schedule(id: string, delayMs: number): void {
+  #schedule(delivery: ReadyDelivery, delayMs: number): void {
     if (delayMs <= 0) {
-      this.#tracked.set(id, {});
-      this.#ready.push(id);
+      this.#tracked.set(delivery.id, {});
+      this.#ready.push(delivery);
       this.#pump();
       return;
     }
     const timer = setTimeout(() => {
-      this.#ready.push(id);
+      this.#ready.push(delivery);
       this.#pump();
     }, delayMs);
     timer.unref();
-    this.#tracked.set(id, { timer });
+    this.#tracked.set(delivery.id, { timer });
   }
 
   #pump(): void {
@@ -206,7 +216,7 @@ export class CallbackDispatcher {
     const headers = {
       'content-type': 'application/json',
       'user-agent': this.#userAgent,
-      'x-faaspot-signature': signCallbackBody(this.#config.secret, body),
+      'x-faaspot-signature': signCallbackBody(this.#config.keys.keyFor(record.namespace), body),
       'x-faaspot-execution': record.id,
       'x-faaspot-attempt': String(attempt),
       'x-faaspot-timestamp': new Date(this.#config.now()).toISOString(),
@@ -220,13 +230,14 @@ export class CallbackDispatcher {
       this.#config.onFailure({
         executionId: id,
         attempt,
-        reason: result.error,
+        reason: result.cause,
         state: givenUp ? 'failed' : 'pending',
         nextAttempt: written ? settlement.nextAttempt : null,
       });
     }
     if (written && settlement.state === 'pending' && settlement.nextAttempt !== null && !this.#stopping.signal.aborted) {
-      this.#schedule(id, Date.parse(settlement.nextAttempt) - this.#config.now());
+      const retry = { id, namespace: record.namespace, host: callbackHost(record.callback.url), retry: true };
+      this.#schedule(retry, Date.parse(settlement.nextAttempt) - this.#config.now());
     } else {
       this.#untrack(id);
     }

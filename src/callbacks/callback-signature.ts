@@ -5,7 +5,8 @@ export const SIGNATURE_HEADER = 'X-Faaspot-Signature';
 
 /**
  * The value of the `X-Faaspot-Signature` header for a callback body: `sha256=` and the hex HMAC-SHA256
- * of the body's exact bytes, keyed with the callback secret's text as UTF-8.
+ * of the body's exact bytes, keyed with the UTF-8 bytes of the namespace's callback key (see
+ * `deriveCallbackKey`).
  *
  * @example signCallbackBody('s3cret…', '{"uuid":"…"}') // 'sha256=5d1c…'
  */

@@ -2,6 +2,7 @@ import { errorFromResponse, FaaspotError } from './errors.js';
 import { resolveConnection, type ConnectionOptions } from './profile.js';
 import {
   isTerminal,
+  type CallbackKeyInfo,
   type CreatedToken,
   type CreateFunctionOptions,
   type DeletedFunction,
@@ -92,6 +93,18 @@ export class Faaspot {
   static fromProfile(options: ConnectionOptions & { fetch?: typeof fetch } = {}): Faaspot {
     const { url, token } = resolveConnection(options);
     return new Faaspot({ url, token, ...(options.fetch && { fetch: options.fetch }) });
+  }
+
+  /**
+   * The key that signs the completion callbacks of this token's namespace, for a receiver to check
+   * `X-Faaspot-Signature` (`GET /v1/callback-secret`). Each namespace has its own.
+   *
+   * @example
+   * const { secret } = await faaspot.callbackSecret();
+   * // at the receiver: `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`
+   */
+  async callbackSecret(): Promise<CallbackKeyInfo> {
+    return (await this.#request<CallbackKeyInfo>('GET', '/v1/callback-secret')).value;
   }
 
   async #request<T>(method: string, path: string, options: RequestOptions = {}): Promise<Answer<T>> {

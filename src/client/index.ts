@@ -34,6 +34,7 @@ export {
 export {
   isTerminal,
   TERMINAL_STATUSES,
+  type CallbackKeyInfo,
   type CreatedToken,
   type CreateFunctionOptions,
   type DeletedFunction,

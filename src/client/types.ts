@@ -89,6 +89,17 @@ export interface TokenInfo {
   created: string;
 }
 
+/**
+ * The key that signs a namespace's completion callbacks: a receiver checks `X-Faaspot-Signature`,
+ * `sha256=` and the hex HMAC-SHA256 of the raw body, keyed with `secret`'s UTF-8 bytes.
+ */
+export interface CallbackKeyInfo {
+  /** The namespace whose callbacks it signs: the token's. */
+  namespace: string;
+  /** The key, 64 hex digits. */
+  secret: string;
+}
+
 /** A token just created: the only time its secret, `token`, is shown. */
 export interface CreatedToken extends TokenInfo {
   token: string;

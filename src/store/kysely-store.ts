@@ -483,12 +483,18 @@ export class KyselyStore implements Store {
     // Through the partial index of pending callbacks: settled ones and executions without one cost nothing.
     const rows = await this.#db
       .selectFrom('executions')
-      .select(['id', 'namespace', 'callback_attempts', 'callback_next_attempt'])
+      .select(['id', 'namespace', 'callback_url', 'callback_attempts', 'callback_next_attempt'])
       .where('callback_state', '=', 'pending')
       .where('status', 'in', ENDED)
       .orderBy('seq')
       .execute();
-    return rows.map((r) => ({ id: r.id, namespace: r.namespace, attempts: r.callback_attempts, nextAttempt: r.callback_next_attempt }));
+    return rows.map((r) => ({
+      id: r.id,
+      namespace: r.namespace,
+      url: r.callback_url ?? '',
+      attempts: r.callback_attempts,
+      nextAttempt: r.callback_next_attempt,
+    }));
   }
 
   async close(): Promise<void> {

@@ -120,6 +120,8 @@ export interface QueuedExecution {
 export interface OwedCallback {
   id: string;
   namespace: string;
+  /** Where it goes. */
+  url: string;
   /** Attempts begun so far. */
   attempts: number;
   /** When the next attempt is due; null: at once. */

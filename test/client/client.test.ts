@@ -139,7 +139,10 @@ describe('TypeScript client', () => {
     const receiver = await CallbackReceiver.start();
     try {
       await client.functions.create('greet', { code: HELLO });
-      const secret = (await (await fetch(`${s.url}/v1/admin/callback-secret`, { headers: { authorization: `Token ${ADMIN_TOKEN}` } })).json()) as { secret: string };
+      const secret = await client.callbackSecret();
+      assert.equal(secret.namespace, 'default');
+      const admin = (await (await fetch(`${s.url}/v1/admin/callback-secret`, { headers: { authorization: `Token ${ADMIN_TOKEN}` } })).json()) as { secret: string };
+      assert.equal(secret.secret, admin.secret, "the admin's own namespace's key, as the admin route shows it");
       const id = await client.functions.run('greet', { name: 'cb' }, { callbackUrl: receiver.url('/one') });
       const ids = await client.functions.runBulk('greet', [{ name: 'a' }, { name: 'b' }], { callbackUrl: receiver.url('/bulk') });
       const [one] = await receiver.waitFor('/one');
@@ -325,6 +328,10 @@ describe('TypeScript client', () => {
     const team = new Faaspot({ url: s.url, token: created.token });
     assert.deepEqual(await team.functions.list(), []);
     await assert.rejects(team.tokens.list(), (e) => FaaspotError.is(e, 'FORBIDDEN'));
+    const teamKey = await team.callbackSecret();
+    assert.equal(teamKey.namespace, 'team-a', "callbackSecret answers the token's own namespace's key");
+    assert.match(teamKey.secret, /^[0-9a-f]{64}$/);
+    assert.notEqual(teamKey.secret, (await client.callbackSecret()).secret);
     assert.ok((await client.tokens.list()).some((t) => t.id === created.id));
     assert.equal((await client.tokens.revoke(created.id)).revoked, true);
     await assert.rejects(team.functions.list(), (e) => FaaspotError.is(e, 'UNAUTHENTICATED'));

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { deriveCallbackKey } from '../../src/auth/callback-keys.js';
 import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
 import { CallbackReceiver, type ReceivedCallback } from './callback-receiver.js';
 import { removeDataDir, startTestServer, type TestServer } from './harness.js';
@@ -59,19 +60,63 @@ describe('completion callbacks', () => {
     await receiver.close();
   });
 
-  test('the callback secret is generated into the data directory (mode 0600) and shown to admin tokens only', async () => {
+  test("the root secret is generated into the data directory (mode 0600) and never shown; an admin token reads a namespace's key, derived from it", async () => {
     const shown = await s.call('GET', '/v1/admin/callback-secret/');
     assert.equal(shown.status, 200);
-    assert.deepEqual(shown.json, { secret, source: 'file' });
+    assert.deepEqual(shown.json, { namespace: 'default', secret, source: 'file' });
     assert.equal(shown.headers.get('cache-control'), 'no-store');
     const file = join(s.dataDir, 'callback-secret');
-    assert.equal(readFileSync(file, 'utf8').trim(), secret);
+    const root = readFileSync(file, 'utf8').trim();
     assert.equal(statSync(file).mode & 0o777, 0o600);
-    const token = (await s.call('POST', '/v1/tokens', { namespace: 'team-a' })).json.token as string;
-    const refused = await s.call('GET', '/v1/admin/callback-secret', undefined, token);
-    assert.equal(refused.status, 403);
-    assert.equal(refused.json.code, 'FORBIDDEN');
-    assert.equal(refused.text.includes(secret), false);
+    assert.equal(secret, deriveCallbackKey(root, 'default'), "the admin's own namespace by default");
+    assert.notEqual(secret, root);
+    const other = await s.call('GET', '/v1/admin/callback-secret?namespace=team-a');
+    assert.deepEqual(other.json, { namespace: 'team-a', secret: deriveCallbackKey(root, 'team-a'), source: 'file' });
+    for (const bad of ['?namespace=', '?namespace=no%20spaces', '?namespace=a&namespace=b']) {
+      const refused = await s.call('GET', `/v1/admin/callback-secret${bad}`);
+      assert.deepEqual([refused.status, refused.json.code], [400, 'INVALID_REQUEST'], bad);
+    }
+    const own = await s.call('GET', '/v1/callback-secret');
+    assert.deepEqual(own.json, { namespace: 'default', secret });
+    for (const reply of [shown, other, own]) assert.ok(!reply.text.includes(root), 'the root secret is never answered');
+  });
+
+  test("any token reads its own namespace's key, never another's; the admin route stays closed to it", async () => {
+    const token = (await s.call('POST', '/v1/tokens', { namespace: 'team-keys' })).json.token as string;
+    const own = await s.call('GET', '/v1/callback-secret/', undefined, token);
+    assert.equal(own.status, 200);
+    assert.equal(own.headers.get('cache-control'), 'no-store');
+    const adminView = (await s.call('GET', '/v1/admin/callback-secret?namespace=team-keys')).json;
+    assert.deepEqual(own.json, { namespace: 'team-keys', secret: adminView.secret });
+    assert.notEqual(own.json.secret, secret);
+    // A namespace asked for is not a namespace given: the route answers the token's own.
+    assert.deepEqual((await s.call('GET', '/v1/callback-secret?namespace=default', undefined, token)).json, own.json);
+    for (const path of ['/v1/admin/callback-secret', '/v1/admin/callback-secret?namespace=default', '/v1/admin/callback-secret?namespace=team-keys']) {
+      const refused = await s.call('GET', path, undefined, token);
+      assert.deepEqual([refused.status, refused.json.code], [403, 'FORBIDDEN'], path);
+      assert.ok(!refused.text.includes(secret));
+    }
+    assert.equal((await s.call('GET', '/v1/callback-secret', undefined, null)).status, 401);
+  });
+
+  test("a namespace's callbacks are signed with its own key: another namespace's key does not verify them", async () => {
+    const tokenA = (await s.call('POST', '/v1/tokens', { namespace: 'team-sign-a' })).json.token as string;
+    const tokenB = (await s.call('POST', '/v1/tokens', { namespace: 'team-sign-b' })).json.token as string;
+    const keyA = (await s.call('GET', '/v1/callback-secret', undefined, tokenA)).json.secret as string;
+    const keyB = (await s.call('GET', '/v1/callback-secret', undefined, tokenB)).json.secret as string;
+    await s.create('hello', HELLO, {}, tokenA);
+    await s.create('hello', HELLO, {}, tokenB);
+    const idA = (await s.call('POST', '/v1/functions/hello/rpc', {}, tokenA, withCallback(receiver.url('/sign-a')))).json as string;
+    const idB = (await s.call('POST', '/v1/functions/hello/rpc', {}, tokenB, withCallback(receiver.url('/sign-b')))).json as string;
+    const [fromA] = await receiver.waitFor('/sign-a');
+    const [fromB] = await receiver.waitFor('/sign-b');
+    assert.ok(fromA && fromB);
+    assert.deepEqual([fromA.headers['x-faaspot-execution'], fromB.headers['x-faaspot-execution']], [idA, idB]);
+    assert.equal(signatureIsValid(keyA, fromA), true);
+    assert.equal(signatureIsValid(keyB, fromB), true);
+    assert.equal(signatureIsValid(keyB, fromA), false, "A's callback does not pass at B's receiver");
+    assert.equal(signatureIsValid(keyA, fromB), false, "B's callback does not pass at A's receiver");
+    assert.equal(signatureIsValid(secret, fromA), false, "nor under the default namespace's key");
   });
 
   test('a non-blocking run calls back once with its final record, as GET answers it, signed with the secret', async () => {
@@ -272,7 +317,7 @@ describe('completion callbacks across a restart', () => {
 
       const second = await startTestServer(overrides, dataDir);
       try {
-        assert.equal((await second.call('GET', '/v1/admin/callback-secret')).json.secret, secret, 'the same secret after a restart');
+        assert.equal((await second.call('GET', '/v1/admin/callback-secret')).json.secret, secret, 'the same key after a restart');
         const [, again] = await receiver.waitFor('/cut', 2);
         const [gone] = await receiver.waitFor('/interrupted');
         const [ran] = await receiver.waitFor('/queued');

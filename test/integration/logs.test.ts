@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { send } from '../reliability/raw-http.js';
 import { namespaceToken } from '../reliability/executions.js';
@@ -9,6 +10,16 @@ import { ADMIN_TOKEN, removeDataDir, startTestServer, type Reply, type TestServe
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HELLO = 'def main(args, context):\n    return "hello " + args.get("name", "world")\n';
 const BOOM = 'def main(args, context):\n    raise ValueError("no")\n';
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  assert.ok(address && typeof address === 'object');
+  return address.port;
+}
 
 describe('the server log', () => {
   let s: TestServer;
@@ -123,7 +134,7 @@ describe('the server log', () => {
     assert.ok(!log.includes('printed-marker') && !log.includes('stderr-marker'));
   });
 
-  test('GET /v1/admin/callback-secret is logged under its route, without the secret it answers; idempotency keys and callback URLs are not logged', async () => {
+  test('GET /v1/admin/callback-secret and GET /v1/callback-secret are logged under their routes, without the keys they answer; idempotency keys and callback URLs are not logged', async () => {
     const shown = await s.call('GET', '/v1/admin/callback-secret', undefined, undefined, { 'x-request-id': 'secret-read-1' });
     assert.equal(shown.headers.get('x-request-id'), 'secret-read-1');
     const secret = shown.json.secret as string;
@@ -131,6 +142,9 @@ describe('the server log', () => {
     const token = await namespaceToken(s, 'team-secret');
     const refused = await s.call('GET', '/v1/admin/callback-secret', undefined, token);
     assert.deepEqual(requestLines(refused).map((l) => [l.route, l.status, l.code]), [['/v1/admin/callback-secret', 403, 'FORBIDDEN']]);
+    const own = await s.call('GET', '/v1/callback-secret/', undefined, token);
+    const ownKey = own.json.secret as string;
+    assert.deepEqual(requestLines(own).map((l) => [l.route, l.path, l.status, l.namespace]), [['/v1/callback-secret', '/v1/callback-secret', 200, 'team-secret']]);
 
     const keyed = await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, { 'idempotency-key': 'key-marker-1' });
     const reused = await s.call('POST', '/v1/functions/hello/rpc', { name: 'other' }, undefined, { 'idempotency-key': 'key-marker-1' });
@@ -139,7 +153,7 @@ describe('the server log', () => {
     assert.deepEqual(requestLines(forbidden).map((l) => [l.route, l.status, l.code]), [['/v1/functions/:name/rpc', 403, 'CALLBACK_URL_FORBIDDEN']]);
     await s.call('GET', `/v1/executions/${keyed.json as string}?wait=30`);
     const log = JSON.stringify(s.logs());
-    for (const kept of [secret, 'key-marker-1', 'url-marker']) assert.ok(!log.includes(kept), `${kept} is not logged`);
+    for (const kept of [secret, ownKey, 'key-marker-1', 'url-marker']) assert.ok(!log.includes(kept), `${kept} is not logged`);
   });
 
   test('no token appears in the log: neither those sent nor a new one answered', async () => {
@@ -189,9 +203,9 @@ describe('callback delivery failures in the server log', () => {
     assert.deepEqual(
       failures.map((line) => [line.level, line.execution_id, line.attempt, line.reason, line.gave_up]),
       [
-        ['warn', id, 1, 'HTTP 503: receiver down', false],
-        ['warn', id, 2, 'HTTP 503: receiver down', false],
-        ['warn', id, 3, 'HTTP 503: receiver down', true],
+        ['warn', id, 1, 'HTTP 503', false],
+        ['warn', id, 2, 'HTTP 503', false],
+        ['warn', id, 3, 'HTTP 503', true],
       ],
     );
     assert.ok(failures.slice(0, 2).every((line) => typeof line.next_attempt === 'string' && !Number.isNaN(Date.parse(line.next_attempt))));
@@ -203,6 +217,32 @@ describe('callback delivery failures in the server log', () => {
     for (const kept of [secret, 'url-marker', 'body-marker', String(sent.headers['x-faaspot-signature'])]) {
       assert.ok(!log.includes(kept), `${kept} is not logged`);
     }
+  });
+
+  test('a receiver that quotes the body in its answer puts neither the arguments nor the output in the log; the record keeps the excerpt', async () => {
+    const path = '/hook-echo';
+    receiver.answer(path, (request) => ({ status: 400, body: `bad request: ${request.body}` }));
+    const id = (await s.call('POST', '/v1/functions/hello/rpc', { name: 'echoed-arg-marker' }, undefined, { 'x-callback-url': receiver.url(path) })).json as string;
+    const record = await settled(id);
+    assert.equal(record.output, 'hello echoed-arg-marker');
+    assert.deepEqual([record.callback.state, record.callback.attempts], ['failed', 3]);
+    assert.match(record.callback.last_error, /^HTTP 400: bad request: .*echoed-arg-marker/, 'the record, which is the namespace\'s, keeps the start of the answer');
+
+    const failures = s.logs().filter((line) => line.msg === 'callback delivery failed' && line.execution_id === id);
+    assert.deepEqual(failures.map((line) => line.reason), ['HTTP 400', 'HTTP 400', 'HTTP 400']);
+    const log = JSON.stringify(s.logs());
+    assert.ok(!log.includes('echoed-arg-marker'), 'neither the arguments nor the output reach the log');
+    assert.ok(!log.includes('bad request'), 'nor any of the answer');
+  });
+
+  test('a connection error is logged by its code, without the host or address', async () => {
+    const port = await closedPort();
+    const id = (await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, { 'x-callback-url': `http://127.0.0.1:${port}/hook` })).json as string;
+    const record = await settled(id);
+    assert.match(record.callback.last_error, /ECONNREFUSED/);
+    const failures = s.logs().filter((line) => line.msg === 'callback delivery failed' && line.execution_id === id);
+    assert.deepEqual(failures.map((line) => line.reason), ['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
+    assert.ok(!JSON.stringify(failures).includes(String(port)) && !JSON.stringify(failures).includes('127.0.0.1'));
   });
 
   test('a delivered callback writes no line of its own', async () => {

@@ -137,6 +137,7 @@ describe('GET /metrics', () => {
 
   test('the routes of callbacks and idempotency keys are counted under their templates, replays and refusals included', async () => {
     const admin = { method: 'GET', route: '/v1/admin/callback-secret' };
+    const ownKey = { method: 'GET', route: '/v1/callback-secret' };
     const rpc = { method: 'POST', route: '/v1/functions/:name/rpc' };
     const bulk = { method: 'POST', route: '/v1/functions/:name/bulk_rpc' };
     const before = await metrics();
@@ -146,6 +147,9 @@ describe('GET /metrics', () => {
     assert.equal((await s.call('GET', '/v1/admin/callback-secret/')).status, 200);
     const team = await namespaceToken(s, 'team-metrics');
     assert.equal((await s.call('GET', '/v1/admin/callback-secret', undefined, team)).status, 403);
+    assert.equal((await s.call('GET', '/v1/admin/callback-secret?namespace=team-metrics')).status, 200);
+    assert.equal((await s.call('GET', '/v1/callback-secret', undefined, team)).status, 200);
+    assert.equal((await s.call('GET', '/v1/callback-secret/')).status, 200);
     const key = { 'idempotency-key': 'metrics-key-1' };
     const first = await s.call('POST', '/v1/functions/ok/rpc', { n: 5 }, undefined, key);
     const replay = await s.call('POST', '/v1/functions/ok/rpc', { n: 5 }, undefined, key);
@@ -158,7 +162,8 @@ describe('GET /metrics', () => {
     assert.equal((await s.call('GET', `/v1/executions/${first.json as string}?wait=30`)).json.status, 'completed');
 
     const m = await metrics();
-    assert.equal(delta(m, { ...admin, status: '200' }), 2, 'with or without the trailing slash');
+    assert.equal(delta(m, { ...admin, status: '200' }), 3, 'with or without the trailing slash or a namespace');
+    assert.equal(delta(m, { ...ownKey, status: '200' }), 2);
     assert.equal(delta(m, { ...admin, status: '403' }), 1);
     assert.equal(delta(m, { ...rpc, status: '200' }), 2, 'the first request and its replay');
     assert.equal(delta(m, { ...rpc, status: '422' }), 1);

@@ -145,6 +145,9 @@ describe('the OpenAPI document', () => {
     assert.equal((await documented('GET', '/v1/tokens', '/v1/tokens', undefined, created.json.token)).json.code, 'FORBIDDEN');
     assert.equal((await documented('GET', '/v1/admin/callback-secret', '/v1/admin/callback-secret', undefined, created.json.token)).json.code, 'FORBIDDEN');
     assert.equal((await documented('GET', '/v1/admin/callback-secret', '/v1/admin/callback-secret')).json.source, 'file');
+    assert.equal((await documented('GET', '/v1/admin/callback-secret', '/v1/admin/callback-secret?namespace=team-a')).json.namespace, 'team-a');
+    assert.equal((await documented('GET', '/v1/admin/callback-secret', '/v1/admin/callback-secret?namespace=bad%20name')).json.code, 'INVALID_REQUEST');
+    assert.equal((await documented('GET', '/v1/callback-secret', '/v1/callback-secret', undefined, created.json.token)).json.namespace, 'team-a');
     const tokens = (await documented('GET', '/v1/tokens', '/v1/tokens')).json as { id: string; admin: boolean }[];
     await documented('DELETE', '/v1/tokens/{id}', `/v1/tokens/${created.json.id}`);
     assert.equal((await documented('DELETE', '/v1/tokens/{id}', '/v1/tokens/unknown')).json.code, 'TOKEN_NOT_FOUND');

@@ -50,6 +50,14 @@ class Faaspot:
         self.functions = Functions(self._transport)
         self.executions = Executions(self._transport)
 
+    def callback_secret(self) -> Dict[str, Any]:
+        """Returns the key that signs the completion callbacks of this token's namespace
+        (``GET /v1/callback-secret``): ``{"namespace": ..., "secret": ...}``. Each namespace has a
+        key of its own; a receiver checks ``X-Faaspot-Signature`` with it (see ``is_from_faaspot``
+        in the README)."""
+        value, _ = self._transport.request("GET", "/v1/callback-secret")
+        return value
+
     def health(self) -> Dict[str, Any]:
         """Returns the server's ``GET /healthz`` answer: ``status``, ``warm`` (interpreters
         ready), ``workers``, ``running``, ``queued``. Needs no valid token."""

@@ -2,10 +2,9 @@
 module. The first class runs the user documentation's Python snippets as literally as they can
 be run; the others cover errors and executions."""
 
-import hashlib
-import hmac
 import json
 import os
+import re
 import sys
 import tempfile
 import textwrap
@@ -19,7 +18,7 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faaspot import Faaspot, FaaspotError  # noqa: E402
-from tests.support import ServerProcess  # noqa: E402
+from tests.support import REPO_DIR, ServerProcess  # noqa: E402
 
 SERVER = ServerProcess()
 ENV_PATCH = None
@@ -297,10 +296,21 @@ class ExecutionTests(ServerTestCase):
         self.assertIsNone(self.faaspot.executions.list(function=name).next_cursor)
 
 
-def is_from_faaspot(secret: str, body: bytes, signature: str) -> bool:
-    """The README's check of a callback's signature, as a receiver would write it."""
-    expected = "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature or "")
+def readme_function(readme, name):
+    """The function ``name`` as the README at ``readme`` (relative to the repository) defines it in
+    a Python code block, run as a reader would paste it."""
+    text = (REPO_DIR / readme).read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if f"def {name}(" in b]
+    if len(blocks) != 1:
+        raise AssertionError(f"{readme} has {len(blocks)} Python blocks defining {name}, not one")
+    scope = {}
+    exec(compile(blocks[0], f"{readme}:{name}", "exec"), scope)
+    return scope[name]
+
+
+# The receiver's check of a callback's signature, exactly as both READMEs show it.
+is_from_faaspot = readme_function("README.md", "is_from_faaspot")
+CLIENT_README_IS_FROM_FAASPOT = readme_function("clients/python/README.md", "is_from_faaspot")
 
 
 class CallbackReceiver:
@@ -347,7 +357,20 @@ class CallbackTests(ServerTestCase):
         super().setUp()
         self.receiver = CallbackReceiver()
         self.addCleanup(self.receiver.close)
-        self.secret = self.faaspot._transport.request("GET", "/v1/admin/callback-secret")[0]["secret"]
+        self.secret = self.faaspot.callback_secret()["secret"]
+
+    def test_callback_secret_is_the_key_of_the_token_namespace(self):
+        own = self.faaspot.callback_secret()
+        self.assertEqual(own["namespace"], "default")
+        self.assertRegex(own["secret"], "^[0-9a-f]{64}$")
+        admin_view = self.faaspot._transport.request("GET", "/v1/admin/callback-secret")[0]
+        self.assertEqual(admin_view["secret"], own["secret"])
+        created = self.faaspot._transport.request("POST", "/v1/tokens/", body={"namespace": "team-py"})[0]
+        team = Faaspot(url=SERVER.url, token=created["token"])
+        team_key = team.callback_secret()
+        self.assertEqual(team_key["namespace"], "team-py")
+        self.assertNotEqual(team_key["secret"], own["secret"])
+        self.assertRaisesCode("FORBIDDEN", 403, team._transport.request, "GET", "/v1/admin/callback-secret")
 
     def test_run_with_callback_url_posts_the_signed_record(self):
         name = self.create("hello", HELLO)
@@ -355,6 +378,12 @@ class CallbackTests(ServerTestCase):
         [request] = self.receiver.wait_for("/one")
         self.assertTrue(is_from_faaspot(self.secret, request["body"], request["headers"]["X-Faaspot-Signature"]))
         self.assertFalse(is_from_faaspot(self.secret, request["body"] + b" ", request["headers"]["X-Faaspot-Signature"]))
+        for check in (is_from_faaspot, CLIENT_README_IS_FROM_FAASPOT):
+            self.assertTrue(check(self.secret, request["body"], request["headers"]["X-Faaspot-Signature"]))
+            # A forged header need not be ASCII: the check says no rather than raising.
+            self.assertFalse(check(self.secret, request["body"], "sha256=é" + "0" * 63))
+            self.assertFalse(check(self.secret, request["body"], "sha256=\udcff"))
+            self.assertFalse(check(self.secret, request["body"], None))
         record = json.loads(request["body"])
         self.assertEqual((record["uuid"], record["status"]), (execution_id, "completed"))
         self.assertEqual(record["output"]["args"], {"k": "v"})

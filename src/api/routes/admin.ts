@@ -1,10 +1,12 @@
 import Router from '@koa/router';
 import { ApiError } from '../../errors.js';
+import { assertFunctionName } from '../../functions/function-name.js';
+import { ValidationError } from '../../functions/validation-error.js';
 import type { ApiDeps, ApiState } from '../deps.js';
 
 /** Server administration; admin tokens only. */
 export function adminRoutes(deps: ApiDeps): Router<ApiState> {
-  const { callbackSecret } = deps;
+  const { callbackKeys } = deps;
   const router = new Router<ApiState>();
 
   router.use('/v1/admin', async (ctx, next) => {
@@ -12,11 +14,27 @@ export function adminRoutes(deps: ApiDeps): Router<ApiState> {
     await next();
   });
 
-  // Receivers need the secret to check X-Faaspot-Signature; it is kept out of caches on the way.
+  // The key of any namespace (`?namespace=`, default the admin's own), for the operator who sets up
+  // receivers; never the root secret, from which every namespace's key is derived.
   router.get('/v1/admin/callback-secret', (ctx) => {
+    const namespace = namespaceParam(ctx.query.namespace) ?? ctx.state.caller.namespace;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { secret: callbackSecret.secret, source: callbackSecret.source };
+    ctx.body = { namespace, secret: callbackKeys.keyFor(namespace), source: callbackKeys.source };
   });
 
   return router;
+}
+
+/** The `namespace` query parameter, checked as the names of namespaces are; undefined when absent. */
+function namespaceParam(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new ApiError('INVALID_REQUEST', '`namespace` must be given once');
+  try {
+    return assertFunctionName(value);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new ApiError('INVALID_REQUEST', `\`namespace\` is not valid: ${error.message.replace(/function name/gi, 'namespace')}`);
+    }
+    throw error;
+  }
 }

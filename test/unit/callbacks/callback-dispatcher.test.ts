@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { CallbackKeys, deriveCallbackKey } from '../../../src/auth/callback-keys.js';
 import { CallbackAllowlist } from '../../../src/callbacks/callback-allowlist.js';
 import { CallbackDispatcher, callbackBackoffMs, MAX_BACKOFF_MS, type CallbackDispatcherConfig, type CallbackFailure } from '../../../src/callbacks/callback-dispatcher.js';
 import { CallbackSender } from '../../../src/callbacks/callback-sender.js';
@@ -45,7 +46,7 @@ describe('CallbackDispatcher', () => {
     dispatcher = new CallbackDispatcher({
       store,
       transport: new CallbackSender({ allowlist: CallbackAllowlist.parse('127.0.0.1'), timeoutMs: 10_000 }),
-      secret: SECRET,
+      keys: new CallbackKeys({ secret: SECRET, source: 'environment' }),
       retries: 2,
       backoffMs: 0,
       concurrency: 4,
@@ -55,17 +56,17 @@ describe('CallbackDispatcher', () => {
   }
 
   /** An ended execution whose callback goes to `path` on the receiver (or none); returns its record. */
-  async function ended(path: string | undefined): Promise<StoredExecution> {
+  async function ended(path: string | undefined, namespace = 'default'): Promise<StoredExecution> {
     const id = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
     await store.insertExecutions([
       {
-        id, namespace: 'default', functionId: 'f1', functionName: 'hello', blocking: false, args: '{"name": "a"}',
+        id, namespace, functionId: 'f1', functionName: 'hello', blocking: false, args: '{"name": "a"}',
         created: '2025-01-01T00:00:00.000Z', running: { functionVersion: 1, started: '2025-01-01T00:00:00.500Z' },
         ...(path !== undefined && { callbackUrl: receiver.url(path) }),
       },
     ]);
     await store.finishExecution(id, END);
-    const record = await store.getExecution('default', id);
+    const record = await store.getExecution(namespace, id);
     assert.ok(record);
     return record;
   }
@@ -80,7 +81,9 @@ describe('CallbackDispatcher', () => {
     const [request, ...more] = receiver.at('/one');
     assert.ok(request);
     assert.equal(more.length, 0);
-    assert.equal(verifyCallbackSignature(SECRET, request.body, request.headers['x-faaspot-signature'] as string), true);
+    const signature = request.headers['x-faaspot-signature'] as string;
+    assert.equal(verifyCallbackSignature(deriveCallbackKey(SECRET, 'default'), request.body, signature), true, "signed with the namespace's key");
+    assert.equal(verifyCallbackSignature(SECRET, request.body, signature), false, 'never with the root secret');
     assert.equal(request.headers['x-faaspot-execution'], record.id);
     assert.equal(request.headers['x-faaspot-attempt'], '1');
     assert.match(request.headers['user-agent'] ?? '', /^faaspot\//);
@@ -118,8 +121,8 @@ describe('CallbackDispatcher', () => {
     d.notify(await ended('/fine'));
     await d.idle();
     assert.deepEqual(failures, [
-      { executionId: flaky.id, attempt: 1, reason: 'HTTP 500: try later', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
-      { executionId: flaky.id, attempt: 2, reason: 'HTTP 500: try later', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
+      { executionId: flaky.id, attempt: 1, reason: 'HTTP 500', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
+      { executionId: flaky.id, attempt: 2, reason: 'HTTP 500', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
       { executionId: gone.id, attempt: 1, reason: 'HTTP 410', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
       { executionId: gone.id, attempt: 2, reason: 'HTTP 410', state: 'pending', nextAttempt: '2025-01-01T00:00:10.000Z' },
       { executionId: gone.id, attempt: 3, reason: 'HTTP 410', state: 'failed', nextAttempt: null },
@@ -149,7 +152,7 @@ describe('CallbackDispatcher', () => {
     await receiver.waitFor('/slow');
     await first.stop();
     receiver.release('/slow');
-    assert.deepEqual(cut, [{ executionId: record.id, attempt: 1, reason: 'the server stopped during the attempt', state: 'pending', nextAttempt: null }]);
+    assert.deepEqual(cut, [{ executionId: record.id, attempt: 1, reason: 'stopped', state: 'pending', nextAttempt: null }]);
     const stopped = await store.getExecution('default', record.id);
     assert.deepEqual(stopped?.callback, { url: receiver.url('/slow'), state: 'pending', attempts: 1, lastError: 'the server stopped during the attempt', nextAttempt: null });
 
@@ -163,7 +166,7 @@ describe('CallbackDispatcher', () => {
     await second.start();
     await second.idle();
     assert.deepEqual(failures, [
-      { executionId: spent.id, attempt: 2, reason: 'the server stopped during attempt 2, the last one allowed', state: 'failed', nextAttempt: null },
+      { executionId: spent.id, attempt: 2, reason: 'stopped', state: 'failed', nextAttempt: null },
     ]);
     assert.deepEqual(receiver.at('/slow').map((r) => r.headers['x-faaspot-attempt']), ['1', '2']);
     assert.equal((await store.getExecution('default', record.id))?.callback?.state, 'delivered');
@@ -188,5 +191,35 @@ describe('CallbackDispatcher', () => {
     await d.idle();
     const states = await Promise.all(records.map(async (r) => (await store.getExecution('default', r.id))?.callback?.state));
     assert.deepEqual(states, ['delivered', 'delivered', 'delivered']);
+  });
+
+  test("one namespace's callbacks to a receiver that never answers do not hold up another namespace's: its callback goes at the next free turn", async () => {
+    receiver.answer('/black-hole', () => 'hold');
+    const d = start({ concurrency: 1 });
+    const flood = [];
+    for (let i = 0; i < 6; i++) flood.push(await ended('/black-hole', 'team-a'));
+    for (const record of flood) d.notify(record);
+    await receiver.waitFor('/black-hole');
+    const other = await ended('/team-b', 'team-b');
+    d.notify(other);
+    // The one slot is taken by team-a's first callback; once it is answered, team-b has the turn,
+    // ahead of the five of team-a that were queued before it.
+    receiver.release('/black-hole', 503);
+    const [delivered] = await receiver.waitFor('/team-b');
+    assert.equal(delivered?.headers['x-faaspot-execution'], other.id);
+    assert.deepEqual(
+      receiver.received.filter((r) => r.path === '/black-hole' || r.path === '/team-b').map((r) => r.path),
+      ['/black-hole', '/team-b'],
+      "team-b's callback was sent before any more of team-a's",
+    );
+    const [b] = await receiver.waitFor('/black-hole', 2);
+    assert.ok(b);
+    assert.equal((await store.getExecution('team-b', other.id))?.callback?.state, 'delivered');
+    const pending = await Promise.all(flood.slice(1).map(async (r) => (await store.getExecution('team-a', r.id))?.callback?.state));
+    assert.deepEqual(pending, ['pending', 'pending', 'pending', 'pending', 'pending'], "team-a's are still pending");
+    // Let the rest through so that the dispatcher stops idle.
+    receiver.answer('/black-hole', () => ({ status: 200 }));
+    receiver.release('/black-hole');
+    await d.idle();
   });
 });

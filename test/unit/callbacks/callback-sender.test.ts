@@ -57,9 +57,9 @@ describe('CallbackSender', () => {
 
   test('another status is a failure to retry, with the start of the answer; a redirect is not followed', async () => {
     receiver.answer('/fail', () => ({ status: 500, body: 'boom\u0007' }));
-    assert.deepEqual(await send(receiver.url('/fail')), { delivered: false, retry: true, error: 'HTTP 500: boom\\u0007' });
+    assert.deepEqual(await send(receiver.url('/fail')), { delivered: false, retry: true, error: 'HTTP 500: boom\\u0007', cause: 'HTTP 500' });
     receiver.answer('/moved', () => ({ status: 302, headers: { location: '/ok-elsewhere' } }));
-    assert.deepEqual(await send(receiver.url('/moved')), { delivered: false, retry: true, error: 'HTTP 302 (redirects are not followed)' });
+    assert.deepEqual(await send(receiver.url('/moved')), { delivered: false, retry: true, error: 'HTTP 302 (redirects are not followed)', cause: 'HTTP 302' });
     assert.equal(receiver.at('/ok-elsewhere').length, 0);
   });
 
@@ -71,29 +71,51 @@ describe('CallbackSender', () => {
 
   test('no answer within the time of an attempt, a refused connection and an abort are failures to retry', async () => {
     receiver.answer('/silent', () => 'hold');
-    assert.deepEqual(await send(receiver.url('/silent'), loopback, 50), { delivered: false, retry: true, error: 'no answer within 0.05 s (FAASPOT_CALLBACK_TIMEOUT)' });
+    assert.deepEqual(await send(receiver.url('/silent'), loopback, 50), { delivered: false, retry: true, error: 'no answer within 0.05 s (FAASPOT_CALLBACK_TIMEOUT)', cause: 'timeout' });
     receiver.release('/silent');
     const refused = await send(`http://127.0.0.1:${await closedPort()}/`);
     assert.ok(!refused.delivered && refused.retry && /ECONNREFUSED/.test(refused.error), JSON.stringify(refused));
+    assert.equal(refused.cause, 'ECONNREFUSED', 'the cause is the code alone, without the address');
     receiver.answer('/held', () => 'hold');
     const stop = new AbortController();
     const attempt = send(receiver.url('/held'), loopback, 10_000, stop.signal);
     await receiver.waitFor('/held');
     stop.abort();
-    assert.deepEqual(await attempt, { delivered: false, retry: true, error: 'the server stopped during the attempt' });
+    assert.deepEqual(await attempt, { delivered: false, retry: true, error: 'the server stopped during the attempt', cause: 'stopped' });
     receiver.release('/held');
   });
 
   test('an address that is not allowed is refused for good without a connection, literal or resolved', async () => {
     const before = receiver.received.length;
     const literal = await send(receiver.url('/never'), CallbackAllowlist.PUBLIC_ONLY);
-    assert.deepEqual(literal, { delivered: false, retry: false, error: "The callback URL's host 127.0.0.1 is a loopback address; callbacks go to public addresses only, unless the server operator lists the host or its network in FAASPOT_CALLBACK_ALLOWLIST" });
+    assert.deepEqual(literal, { delivered: false, retry: false, error: "The callback URL's host 127.0.0.1 is a loopback address; callbacks go to public addresses only, unless the server operator lists the host or its network in FAASPOT_CALLBACK_ALLOWLIST", cause: 'refused address' });
     // `localhost` passes as a name; the address it resolves to is what is refused, at connect time.
     const resolved = await send(receiver.url('/never', 'localhost'), CallbackAllowlist.parse('public'));
     assert.ok(!resolved.delivered && !resolved.retry, JSON.stringify(resolved));
     assert.match(resolved.error, /localhost resolves to 127\.0\.0\.1, which is a loopback address/);
+    assert.equal(resolved.cause, 'refused address', 'the cause names no host');
     assert.equal(receiver.received.length, before, 'nothing reached the receiver');
     assert.deepEqual(await send(receiver.url('/via-name', 'localhost')), { delivered: true, status: 200 }, 'allowed once its address is listed');
+  });
+
+  test('look-ups of one name at once share one system look-up, so a name whose DNS never answers holds one resolver thread, not one per attempt', () => {
+    const calls: { hostname: string; answer: (addresses: LookupAddress[]) => void }[] = [];
+    const lookup = guardedLookup(loopback, (hostname, _options, callback) => {
+      calls.push({ hostname, answer: (addresses) => callback(null, addresses) });
+    });
+    const results: string[] = [];
+    const ask = (hostname: string) => lookup(hostname, { all: false }, (error, address) => results.push(`${hostname} ${error ? error.name : JSON.stringify(address)}`));
+    ask('slow.example');
+    ask('slow.example');
+    ask('slow.example');
+    ask('other.example');
+    assert.deepEqual(calls.map((c) => c.hostname), ['slow.example', 'other.example'], 'one system look-up per name in flight');
+    calls[0]?.answer([{ address: '127.0.0.1', family: 4 }]);
+    assert.deepEqual(results, ['slow.example "127.0.0.1"', 'slow.example "127.0.0.1"', 'slow.example "127.0.0.1"'], 'each attempt hears the shared answer');
+    calls[1]?.answer([{ address: '10.0.0.1', family: 4 }]);
+    assert.equal(results[3], 'other.example RefusedAddressError', 'each checked against the allowlist');
+    ask('slow.example');
+    assert.equal(calls.length, 3, 'a look-up after the answer asks again: answers are not cached');
   });
 
   test('the guarded look-up keeps only allowed addresses, in the form asked for', async () => {

@@ -102,13 +102,13 @@ describe('KyselyStore callbacks', () => {
     assert.equal(await store.finishExecution('cb-1', end), true);
     assert.equal(await store.finishExecution('plain', end), true);
     assert.equal(await store.beginCallbackAttempt('plain'), undefined, 'no callback');
-    assert.deepEqual(await store.listOwedCallbacks(), [{ id: 'cb-1', namespace: 'default', attempts: 0, nextAttempt: null }]);
+    assert.deepEqual(await store.listOwedCallbacks(), [{ id: 'cb-1', namespace: 'default', url: 'http://127.0.0.1:9/a', attempts: 0, nextAttempt: null }]);
 
     const first = await store.beginCallbackAttempt('cb-1');
     assert.equal(first?.status, 'completed');
     assert.equal(first?.callback?.attempts, 1);
     await store.settleCallback('cb-1', { state: 'pending', lastError: 'HTTP 500', nextAttempt: '2025-01-01T00:00:05.000Z' });
-    assert.deepEqual(await store.listOwedCallbacks(), [{ id: 'cb-1', namespace: 'default', attempts: 1, nextAttempt: '2025-01-01T00:00:05.000Z' }]);
+    assert.deepEqual(await store.listOwedCallbacks(), [{ id: 'cb-1', namespace: 'default', url: 'http://127.0.0.1:9/a', attempts: 1, nextAttempt: '2025-01-01T00:00:05.000Z' }]);
 
     const second = await store.beginCallbackAttempt('cb-1');
     assert.deepEqual(second?.callback, { url: 'http://127.0.0.1:9/a', state: 'pending', attempts: 2, lastError: 'HTTP 500', nextAttempt: null });
