@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isEngineErrorType } from '../engine/error-types.js';
 import type { EndFacts, ExecutorStatus } from '../engine/executor.js';
 import type { StoredExecution } from '../store/store.js';
 
@@ -12,27 +13,6 @@ export interface HttpMetrics {
 export interface StatusSource {
   status(): ExecutorStatus;
 }
-
-/**
- * Error types that the engine or the worker gives a record. They always keep their name; the
- * exception class names of functions' own code are bounded per function (see
- * {@link MAX_ERROR_TYPES_PER_FUNCTION}).
- */
-const ENGINE_ERROR_TYPES: ReadonlySet<string> = new Set([
-  'Timeout',
-  'Cancelled',
-  'QueueTimeout',
-  'ServerShutdown',
-  'ServerRestarted',
-  'ResultNotSerializable',
-  'OutputTooLarge',
-  'MemoryLimitExceeded',
-  'SandboxViolation',
-  'RuntimeTampered',
-  'InterpreterCrashed',
-  'WorkerCrashed',
-  'InternalError',
-]);
 
 /**
  * A function chooses its exception class names, so each name would be a series: the first this
@@ -162,7 +142,8 @@ export class Metrics implements HttpMetrics {
 
   #errorType(namespace: string, fn: string, type: string | undefined): string {
     if (type === undefined) return '';
-    if (ENGINE_ERROR_TYPES.has(type)) return type;
+    // The engine's own types always keep their name; a function's are bounded per function.
+    if (isEngineErrorType(type)) return type;
     const key = `${namespace}\0${fn}`;
     let seen = this.#errorTypes.get(key);
     if (!seen) this.#errorTypes.set(key, (seen = new Set()));

@@ -182,6 +182,41 @@ describe('GET /metrics', () => {
     assert.equal(m.value('faaspot_executions_total', { function: 'raiser', error_type: 'other' }), 2);
     assert.equal(m.value('faaspot_executions_total', { function: 'raiser', error_type: 'Timeout' }), 1);
   });
+
+  test("a function's exception named like an engine error type is reported qualified: a 502 FUNCTION_FAILED, counted and logged under that name", async () => {
+    const impostor = [
+      'class Timeout(Exception):',
+      '    pass',
+      'class WorkerCrashed(Exception):',
+      '    pass',
+      'def main(args, context):',
+      '    if args["as"] == "timeout":',
+      '        raise Timeout("pretending")',
+      '    if args["as"] == "crash":',
+      '        raise WorkerCrashed("pretending")',
+      '    raise type("", (Exception,), {})("no name")',
+      '',
+    ].join('\n');
+    await s.create('impostor', impostor);
+    const timeout = await s.call('GET', '/v1/sync/functions/impostor/rpc?as=timeout');
+    assert.equal(timeout.status, 502);
+    assert.equal(timeout.json.code, 'FUNCTION_FAILED');
+    assert.equal(timeout.json.execution.error.type, 'impostor.Timeout');
+    const crash = await s.call('GET', '/v1/sync/functions/impostor/rpc?as=crash');
+    assert.equal(crash.json.execution.error.type, 'impostor.WorkerCrashed');
+    const unnamed = await s.call('GET', '/v1/sync/functions/impostor/rpc?as=none');
+    assert.equal(unnamed.json.execution.error.type, '<unnamed>');
+
+    const m = await metrics();
+    const types = m.series('faaspot_executions_total').filter((labels) => labels.function === 'impostor').map((labels) => labels.error_type);
+    assert.deepEqual(types.sort(), ['<unnamed>', 'impostor.Timeout', 'impostor.WorkerCrashed']);
+    const lines = s.logs().filter((line) => line.msg === 'execution ended' && line.function === 'impostor');
+    assert.deepEqual(
+      lines.map((line) => [line.level, line.error_type]),
+      [['info', 'impostor.Timeout'], ['info', 'impostor.WorkerCrashed'], ['info', '<unnamed>']],
+      'an exception of the function is no fault of the server',
+    );
+  });
 });
 
 describe('metrics and logs across a restart', () => {
