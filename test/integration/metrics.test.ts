@@ -217,6 +217,26 @@ describe('GET /metrics', () => {
       'an exception of the function is no fault of the server',
     );
   });
+  test("a deleted or renamed function's series are gone from /metrics", async () => {
+    await s.create('short-lived', BOOM);
+    await s.create('renamed', OK);
+    assert.equal((await s.call('GET', '/v1/sync/functions/short-lived/rpc')).status, 502);
+    assert.equal((await s.call('GET', '/v1/sync/functions/renamed/rpc')).status, 200);
+    const named = (m: Scrape, fn: string) => m.samples.filter((sample) => sample.labels.function === fn).map((sample) => sample.name);
+    const before = await metrics();
+    assert.ok(named(before, 'short-lived').includes('faaspot_executions_total'));
+    assert.ok(named(before, 'short-lived').includes('faaspot_execution_duration_seconds_count'));
+    assert.ok(named(before, 'renamed').includes('faaspot_executions_total'));
+
+    assert.equal((await s.call('DELETE', '/v1/functions/short-lived')).status, 200);
+    assert.equal((await s.call('PATCH', '/v1/functions/renamed', { name: 'renamed-again' })).status, 200);
+    const after = await metrics();
+    assert.deepEqual(named(after, 'short-lived'), []);
+    assert.deepEqual(named(after, 'renamed'), []);
+    assert.equal(after.value('faaspot_executions_total', { function: 'ok', status: 'completed' }) > 0, true, "other functions' series stay");
+    assert.equal((await s.call('GET', '/v1/sync/functions/renamed-again/rpc')).status, 200);
+    assert.equal((await metrics()).value('faaspot_executions_total', { function: 'renamed-again' }), 1, 'counted under its new name from then on');
+  });
 });
 
 describe('metrics and logs across a restart', () => {
