@@ -119,6 +119,8 @@ export class Engine implements Executor {
   #recordingEnds = 0;
   #warming: Promise<void> = Promise.resolve();
   #closing = false;
+  /** Failed by the recovery at start, before anything could listen; see {@link takeRecovered}. */
+  #recovered: StoredExecution[] = [];
   /** Set once {@link drain} begins: no run is taken or started any more. */
   #draining: { done: Promise<number>; idle: () => void; graceOver: () => void; timer?: NodeJS.Timeout; deadline: number } | undefined;
 
@@ -151,7 +153,7 @@ export class Engine implements Executor {
   }
 
   static async #recover(config: EngineConfig, store: Store, warmup: Warmup): Promise<Engine> {
-    await store.failInterrupted({
+    const recovered = await store.failInterrupted({
       status: 'failed',
       output: null,
       error: serverRestartedError(),
@@ -161,6 +163,7 @@ export class Engine implements Executor {
       durationMs: null,
     });
     const engine = new Engine(config, store, warmup);
+    engine.#recovered = recovered;
     for (const queued of await store.listQueued()) {
       const item: QueueItem = {
         id: queued.id,
@@ -337,6 +340,18 @@ export class Engine implements Executor {
       for (const key of keys) lane.retired.add(key);
       if (!lane.busy) void this.#sendRetire(lane);
     }
+  }
+
+  /**
+   * The final records of the executions that the start failed as `ServerRestarted` (running when the
+   * previous process stopped, or blocking runs whose caller is gone), once: they ended before any end
+   * listener was added, so the server hands them to those that log and count ends. Their callbacks
+   * are owed like any other and resumed from the store.
+   */
+  takeRecovered(): StoredExecution[] {
+    const recovered = this.#recovered;
+    this.#recovered = [];
+    return recovered;
   }
 
   onEnd(listener: EndListener): () => void {

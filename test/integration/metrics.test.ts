@@ -247,7 +247,7 @@ describe('metrics and logs across a restart', () => {
     try {
       await first.create('ok', OK);
       await first.create('nap', NAP, { timeout: 900 });
-      await startNap(first, 600);
+      const napping = await startNap(first, 600);
       const queued = (await first.call('POST', '/v1/functions/ok/rpc', { n: 7 })).json as string;
       assert.equal((await record(first, queued)).status, 'pending');
       await first.server.shutdown(0);
@@ -261,11 +261,47 @@ describe('metrics and logs across a restart', () => {
         assert.equal(m.value('faaspot_executions_total', { namespace: 'default', function: 'ok', status: 'completed', error_type: '' }), 1);
         assert.equal(m.value('faaspot_executions_total', { function: '' }), 0, 'no series without a function name');
         assert.equal(m.value('faaspot_execution_duration_seconds_count', { namespace: 'default', function: 'ok' }), 1);
-        assert.equal(m.value('faaspot_execution_queue_wait_seconds_count', { namespace: 'default', blocking: 'false' }), 1);
-        const expected = (Date.parse(resumed.started) - Date.parse(resumed.created)) / 1000;
+        // The nap, failed by this start as ServerRestarted, had started: its wait is counted too.
+        const nap = (await second.call('GET', `/v1/executions/${napping}`)).json as { status: string; created: string; started: string };
+        assert.equal(nap.status, 'failed');
+        assert.equal(m.value('faaspot_execution_queue_wait_seconds_count', { namespace: 'default', blocking: 'false' }), 2);
+        const waited = (r: { created: string; started: string }) => (Date.parse(r.started) - Date.parse(r.created)) / 1000;
+        const expected = waited(resumed) + waited(nap);
         assert.ok(Math.abs(m.value('faaspot_execution_queue_wait_seconds_sum', { namespace: 'default', blocking: 'false' }) - expected) < 0.002, 'from creation, before the stop, to start');
         const line = second.logs().find((l) => l.msg === 'execution ended' && l.execution_id === queued);
         assert.deepEqual([line?.function, line?.status, line?.blocking], ['ok', 'completed', false]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await first.stop();
+      removeDataDir(dataDir);
+    }
+  });
+
+  test('a run going when the server stopped hard is failed by the next start with ServerRestarted, and that start logs and counts its end', async () => {
+    const overrides = { workers: 1, metricsPort: 0 };
+    const first = await startTestServer(overrides);
+    const dataDir = first.dataDir;
+    try {
+      await first.create('nap', NAP, { timeout: 900 });
+      const interrupted = await startNap(first, 600);
+      await first.server.close();
+
+      const second = await startTestServer(overrides, dataDir);
+      try {
+        assert.deepEqual([(await record(second, interrupted)).status, (await record(second, interrupted)).error?.type], ['failed', 'ServerRestarted']);
+        const lines = second.logs().filter((l) => l.msg === 'execution ended' && l.execution_id === interrupted);
+        assert.deepEqual(
+          lines.map((l) => [l.level, l.function, l.status, l.error_type, l.blocking]),
+          [['info', 'nap', 'failed', 'ServerRestarted', false]],
+          'one line, from the start that failed it',
+        );
+        const m = await scrape(second.server.metricsUrl);
+        assert.equal(m.value('faaspot_executions_total', { namespace: 'default', function: 'nap', status: 'failed', error_type: 'ServerRestarted' }), 1);
+        assert.equal(m.value('faaspot_execution_duration_seconds_count', { function: 'nap' }), 0, 'main did not finish: no run time');
+        second.server.engine.takeRecovered();
+        assert.deepEqual(second.server.engine.takeRecovered(), [], 'handed over once');
       } finally {
         await second.stop();
       }
