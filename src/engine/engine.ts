@@ -60,6 +60,8 @@ interface Running {
   timeoutSeconds: number;
   /** Its function was loaded into a pristine interpreter for it. */
   coldStart: boolean;
+  /** When main was handed to the worker (performance.now()): a run stopped by ending its thread reports no time of its own. */
+  mainSentAt?: number;
 }
 
 /** File name shown in tracebacks: `hello.py` for a function named `hello` or `hello.py`. */
@@ -591,6 +593,7 @@ export class Engine implements Executor {
           const cold = !lane.warm.has(key);
           if (cold) this.#coldStarts++;
           running.coldStart = cold;
+          running.mainSentAt = performance.now();
           let result = await lane.exec<RunResult>(task(cold));
           if (result.outcome === 'not-loaded') {
             this.#coldStarts++;
@@ -666,6 +669,9 @@ export class Engine implements Executor {
     if (error instanceof TaskAbortedError && running.stopReason) {
       return {
         ...base,
+        // Its thread was ended: the wall time from the start of the run to the stop, so that the runs
+        // that ignored their timeout still count among the slowest.
+        durationMs: running.mainSentAt === undefined ? null : performance.now() - running.mainSentAt,
         status: running.stopReason === 'timeout' ? 'failed' : 'cancelled',
         error: this.#stoppedError(running, null),
       };

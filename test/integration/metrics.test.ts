@@ -116,7 +116,10 @@ describe('GET /metrics', () => {
     assert.equal(idle.value('faaspot_executions_total', { function: 'ok', status: 'cancelled', error_type: 'Cancelled' }), 1);
     assert.equal(idle.value('faaspot_executions_total', { function: 'nap', status: 'cancelled', error_type: 'Cancelled' }), 1);
     assert.equal((await record(s, waiting)).started, null);
-    assert.equal(idle.value('faaspot_execution_duration_seconds_count', { function: 'nap' }), 0, 'a run stopped hard has no run time');
+    // Stopped hard, it reported no time of its own: it counts from its start to the stop.
+    assert.equal(idle.value('faaspot_execution_duration_seconds_count', { function: 'nap' }), 1);
+    assert.ok(idle.value('faaspot_execution_duration_seconds_sum', { function: 'nap' }) > 0);
+    assert.equal(typeof (await s.call('GET', `/v1/executions/${running}`)).json.duration_ms, 'number');
   });
 
   test('HTTP requests are counted by method, route template and status; paths no route takes share one series', async () => {
