@@ -195,27 +195,30 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
     assertFunctionName('');
   });
 
+  // The key is refused before the function is looked up: a 400 whatever the name.
   router.get('/v1/sync/functions/:name/rpc', async (ctx) => {
-    const fn = await target(ctx);
     refuseIdempotencyKey(ctx);
+    const fn = await target(ctx);
     await runAndAnswer(ctx, fn, JSON.stringify(queryArgs(ctx)));
   });
 
   router.post('/v1/sync/functions/:name/rpc', async (ctx) => {
-    const fn = await target(ctx);
     refuseIdempotencyKey(ctx);
+    const fn = await target(ctx);
     const args = await readObjectBody(ctx, config.maxBodyBytes);
     await runAndAnswer(ctx, fn, JSON.stringify(args));
   });
 
   router.get('/v1/functions/:name/rpc', async (ctx) => {
     const [id] = await start(ctx, 'rpc', () => Promise.resolve(singleArgs(queryArgs(ctx))));
+    ctx.state.executionId = id;
     ctx.body = JSON.stringify(id);
     ctx.type = 'application/json';
   });
 
   router.post('/v1/functions/:name/rpc', async (ctx) => {
     const [id] = await start(ctx, 'rpc', async () => singleArgs(await readObjectBody(ctx, config.maxBodyBytes)));
+    ctx.state.executionId = id;
     ctx.body = JSON.stringify(id);
     ctx.type = 'application/json';
   });
