@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadPyodide, type PyodideAPI } from 'pyodide';
 import type { PyProxy } from 'pyodide/ffi';
+import { ENGINE_ERROR_TYPES, isEngineErrorType, RUNTIME_REPORTED_ERROR_TYPES } from '../src/engine/error-types.js';
 import type { FunctionSource, PythonError } from '../src/engine/protocol.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../src/functions/json-depth.js';
 import { capMemory, takeRefusal } from './memory-cap.js';
@@ -66,11 +67,15 @@ function checkedOutcome(raw: unknown, caps: { logBytes: number; outputBytes: num
     durationMs: typeof durationMs === 'number' && Number.isFinite(durationMs) ? durationMs : null,
   };
   if (status === 'failed') {
+    // The runtime qualifies a function's exception named like an engine outcome (hello.Timeout), so
+    // an unqualified one, or none, means the function rewrote the result.
+    if (typeof type !== 'string' || type === '' || type.length > TEXT_CAP) return tampered('malformed error type');
+    if (isEngineErrorType(type) && !RUNTIME_REPORTED_ERROR_TYPES.has(type)) return tampered(`it reported the error type ${type}, which only the engine gives`);
     return {
       ...base,
       status,
       output: null,
-      error: { type: optionalText(type) ?? 'Error', message: optionalText(message) ?? '', traceback: optionalText(traceback) },
+      error: { type, message: optionalText(message) ?? '', traceback: optionalText(traceback) },
     };
   }
   if (typeof output !== 'string') return tampered('no output');
@@ -174,8 +179,12 @@ function loadRuntime(pyodide: PyodideAPI): void {
     [SANDBOX_SOURCE, SANDBOX_FILENAME, SANDBOX_GLOBAL],
   ] as const) {
     const namespace = newDict();
-    const scope = pyodide.toPy({ __source: source, __ns: namespace }) as PyProxy;
-    pyodide.runPython(`exec(compile(__source, ${JSON.stringify(filename)}, "exec"), __ns)`, { globals: scope });
+    // The runtime qualifies a function's exception whose class bears one of these names.
+    const scope = pyodide.toPy({ __source: source, __ns: namespace, __reserved: [...ENGINE_ERROR_TYPES] }) as PyProxy;
+    pyodide.runPython(
+      `__ns["_RESERVED_ERROR_TYPES"] = frozenset(__reserved)\nexec(compile(__source, ${JSON.stringify(filename)}, "exec"), __ns)`,
+      { globals: scope },
+    );
     scope.destroy();
     globals.set(name, namespace);
     namespace.destroy();

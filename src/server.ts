@@ -68,8 +68,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
   const engine = await Engine.start(config, store, warmup);
   const metrics = new Metrics(engine);
+  const logEnd = logExecutionEnds(logger);
   engine.onEnd(metrics.executionEnded);
-  engine.onEnd(logExecutionEnds(logger));
+  engine.onEnd(logEnd);
+  // Ended by the recovery before anything listened; their callbacks are resumed with the others below.
+  for (const record of engine.takeRecovered()) {
+    metrics.executionEnded(record, { coldStart: false });
+    logEnd(record, { coldStart: false });
+  }
   const callbacks = new CallbackDispatcher({
     store,
     transport: new CallbackSender({ allowlist: config.callbackAllowlist, timeoutMs: config.callbackTimeoutSeconds * 1000 }),

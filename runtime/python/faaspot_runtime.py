@@ -109,6 +109,33 @@ def _safe_str(value):
         return f"<{type(value).__name__} object>"
 
 
+# The error types the engine gives to its own outcomes (Timeout, WorkerCrashed…): set by the worker
+# before this file runs, from the engine's one list (src/engine/error-types.ts).
+_RESERVED_ERROR_TYPES = globals().get("_RESERVED_ERROR_TYPES", frozenset())
+
+
+def _type_name(error):
+    """The class name of a function's exception, qualified when it is empty or an engine type's.
+
+    `class Timeout(Exception)` in hello.py is reported as `hello.Timeout`, so that it cannot pass for
+    the engine's timeout; a class with an empty name is `<unnamed>`.
+    """
+    cls = type(error)
+    # Read through type itself: a metaclass may redefine the attributes a class shows.
+    name = type.__dict__["__name__"].__get__(cls)
+    if name and name not in _RESERVED_ERROR_TYPES:
+        return name
+    if not name:
+        return "<unnamed>"
+    try:
+        module = type.__dict__["__module__"].__get__(cls)
+    except BaseException:  # a __module__ that is not a string, or a hostile descriptor
+        module = None
+    module = module if isinstance(module, str) and module else "<unknown>"
+    qualname = type.__dict__["__qualname__"].__get__(cls) or name
+    return f"{module}.{qualname}"
+
+
 def _describe(error):
     """The error as (type, message, traceback) with the runtime's own frames removed."""
     tb = error.__traceback__
@@ -118,7 +145,7 @@ def _describe(error):
         text = "".join(traceback.format_exception(type(error), error, tb))
     except BaseException:
         text = None
-    return (type(error).__name__, _safe_str(error), text)
+    return (_type_name(error), _safe_str(error), text)
 
 
 def _load(code, context_json, filename):

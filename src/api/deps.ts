@@ -24,4 +24,6 @@ export interface ApiState {
   caller: Caller;
   /** The request's id, also in the `X-Request-Id` answer header. */
   requestId: string;
+  /** The execution a non-blocking run started, for its request's log line (a blocking run's is in `X-Execution-Id`). */
+  executionId?: string;
 }

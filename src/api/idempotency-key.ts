@@ -42,17 +42,30 @@ export function hasIdempotencyKey(ctx: Context): boolean {
   return ctx.req.headers[HEADER_NAME] !== undefined;
 }
 
+/** Canonical texts are handed to the hash in pieces of about this many characters, not one call per item. */
+const HASH_CHUNK_CHARS = 64 * 1024;
+
 /**
  * SHA-256 (hex) of what a request asks for: the kind of run, the function name, the callback URL if
  * any (as checked, so written the same however its host was capitalised) and each run's arguments,
  * compared as JSON values (object keys in any order), so that a retry matches however its client
- * serialises the same arguments. `argsList` holds JSON object texts, one per execution.
+ * serialises the same arguments. `argsList` holds the arguments of each execution as parsed from the
+ * request (plain JSON values), so a bulk is canonicalised once and never parsed again.
  */
-export function requestFingerprint(route: IdempotentRoute, functionName: string, argsList: readonly string[], callbackUrl?: string): string {
+export function requestFingerprint(route: IdempotentRoute, functionName: string, argsList: readonly unknown[], callbackUrl?: string): string {
   // Without a callback URL the head is what it was before callbacks, so keys stored then still match.
   const head = callbackUrl === undefined ? [route, functionName] : [route, functionName, callbackUrl];
   const hash = createHash('sha256').update(JSON.stringify(head));
-  // Canonical JSON has no raw line breaks, so one between the items keeps them apart.
-  for (const args of argsList) hash.update(`\n${canonicalJson(JSON.parse(args))}`);
+  // Canonical JSON has no raw line breaks, so one between the items keeps them apart. Pieces end
+  // between items, so the bytes hashed are those of the whole text.
+  let piece = '';
+  for (const args of argsList) {
+    piece += `\n${canonicalJson(args)}`;
+    if (piece.length >= HASH_CHUNK_CHARS) {
+      hash.update(piece);
+      piece = '';
+    }
+  }
+  hash.update(piece);
   return hash.digest('hex');
 }

@@ -21,8 +21,13 @@ export function createMetricsApp(metrics: MetricsSource): Koa {
   const app = new Koa();
   const router = new Router();
   router.get('/metrics', async (ctx) => {
-    ctx.body = await metrics.text();
     ctx.set('Content-Type', metrics.contentType);
+    // A HEAD answers no body: the exposition, which reads every series, is not built for it.
+    if (ctx.method === 'HEAD') {
+      ctx.status = 200;
+      return;
+    }
+    ctx.body = await metrics.text();
   });
   app.use(errorHandler());
   app.use(normalizePath());

@@ -176,7 +176,7 @@ function operations(config: Config): OperationSpec[] {
     'Runs the function and waits for it to end. A function that raises, returns something JSON cannot ' +
     'represent or is cancelled is a 502 `FUNCTION_FAILED`; one that runs past its timeout a 504 ' +
     '`FUNCTION_TIMEOUT`; both bodies carry the `execution` record. An unknown function is a 404 before anything runs. ' +
-    'An `Idempotency-Key` header is refused with a 400 `INVALID_IDEMPOTENCY_KEY`: send it with a non-blocking run.';
+    'An `Idempotency-Key` header is refused with a 400 `INVALID_IDEMPOTENCY_KEY`, before the function is looked up: send it with a non-blocking run.';
   const idempotentDescription =
     ' With an `Idempotency-Key` header, the request is remembered for `FAASPOT_IDEMPOTENCY_TTL` (at least 24 hours) in ' +
     'the namespace: sent again with the key, it is answered with the same ids and the header `Idempotent-Replayed: true`, ' +

@@ -17,7 +17,7 @@ export interface AdminTokenBootstrap {
 /**
  * Makes sure an admin token exists. `configured` (FAASPOT_ADMIN_TOKEN) is installed if the store does
  * not know it yet; otherwise, on a first start with no tokens at all, one is generated, returned to be
- * printed once and written to `<dataDir>/admin-token` with mode 0600.
+ * shown once (on a terminal) and written to `<dataDir>/admin-token` with mode 0600.
  */
 export async function bootstrapAdminToken(
   store: Store,

@@ -60,6 +60,8 @@ interface Running {
   timeoutSeconds: number;
   /** Its function was loaded into a pristine interpreter for it. */
   coldStart: boolean;
+  /** When main was handed to the worker (performance.now()): a run stopped by ending its thread reports no time of its own. */
+  mainSentAt?: number;
 }
 
 /** File name shown in tracebacks: `hello.py` for a function named `hello` or `hello.py`. */
@@ -119,6 +121,8 @@ export class Engine implements Executor {
   #recordingEnds = 0;
   #warming: Promise<void> = Promise.resolve();
   #closing = false;
+  /** Failed by the recovery at start, before anything could listen; see {@link takeRecovered}. */
+  #recovered: StoredExecution[] = [];
   /** Set once {@link drain} begins: no run is taken or started any more. */
   #draining: { done: Promise<number>; idle: () => void; graceOver: () => void; timer?: NodeJS.Timeout; deadline: number } | undefined;
 
@@ -151,7 +155,7 @@ export class Engine implements Executor {
   }
 
   static async #recover(config: EngineConfig, store: Store, warmup: Warmup): Promise<Engine> {
-    await store.failInterrupted({
+    const recovered = await store.failInterrupted({
       status: 'failed',
       output: null,
       error: serverRestartedError(),
@@ -161,6 +165,7 @@ export class Engine implements Executor {
       durationMs: null,
     });
     const engine = new Engine(config, store, warmup);
+    engine.#recovered = recovered;
     for (const queued of await store.listQueued()) {
       const item: QueueItem = {
         id: queued.id,
@@ -337,6 +342,18 @@ export class Engine implements Executor {
       for (const key of keys) lane.retired.add(key);
       if (!lane.busy) void this.#sendRetire(lane);
     }
+  }
+
+  /**
+   * The final records of the executions that the start failed as `ServerRestarted` (running when the
+   * previous process stopped, or blocking runs whose caller is gone), once: they ended before any end
+   * listener was added, so the server hands them to those that log and count ends. Their callbacks
+   * are owed like any other and resumed from the store.
+   */
+  takeRecovered(): StoredExecution[] {
+    const recovered = this.#recovered;
+    this.#recovered = [];
+    return recovered;
   }
 
   onEnd(listener: EndListener): () => void {
@@ -576,6 +593,7 @@ export class Engine implements Executor {
           const cold = !lane.warm.has(key);
           if (cold) this.#coldStarts++;
           running.coldStart = cold;
+          running.mainSentAt = performance.now();
           let result = await lane.exec<RunResult>(task(cold));
           if (result.outcome === 'not-loaded') {
             this.#coldStarts++;
@@ -651,6 +669,9 @@ export class Engine implements Executor {
     if (error instanceof TaskAbortedError && running.stopReason) {
       return {
         ...base,
+        // Its thread was ended: the wall time from the start of the run to the stop, so that the runs
+        // that ignored their timeout still count among the slowest.
+        durationMs: running.mainSentAt === undefined ? null : performance.now() - running.mainSentAt,
         status: running.stopReason === 'timeout' ? 'failed' : 'cancelled',
         error: this.#stoppedError(running, null),
       };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRuntimePython } from '../../runtime/runtime-files.js';
 import { snapshotImageOffset } from '../../runtime/snapshot-header.js';
+import { ENGINE_ERROR_TYPES } from './error-types.js';
 
 /** What workers restore interpreters from; see `WorkerData.image`. */
 export interface InterpreterImage {
@@ -37,6 +38,8 @@ export async function snapshotKey(): Promise<string> {
   hash.update(`layout ${LAYOUT}\n`);
   hash.update(await readFile(pyodideFile('package.json')));
   for (const name of ['faaspot_runtime.py', 'faaspot_sandbox.py']) hash.update(readRuntimePython(name));
+  // Loaded into the runtime before the snapshot is taken.
+  hash.update(`reserved error types ${ENGINE_ERROR_TYPES.join(' ')}\n`);
   return hash.digest('hex').slice(0, 24);
 }
 

@@ -142,7 +142,7 @@ export class CachedStore implements Store {
     return this.#inner.listQueued();
   }
 
-  failInterrupted(end: ExecutionEnd): Promise<number> {
+  failInterrupted(end: ExecutionEnd): Promise<StoredExecution[]> {
     return this.#inner.failInterrupted(end);
   }
 

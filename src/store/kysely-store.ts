@@ -394,15 +394,16 @@ export class KyselyStore implements Store {
     }));
   }
 
-  async failInterrupted(end: ExecutionEnd): Promise<number> {
-    const result = await this.#db
+  async failInterrupted(end: ExecutionEnd): Promise<StoredExecution[]> {
+    const rows = await this.#db
       .updateTable('executions')
       .set(endColumns(end))
       .where((eb) =>
         eb.or([eb('status', '=', 'running'), eb.and([eb('status', '=', 'pending'), eb('blocking', '=', 1)])]),
       )
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .returningAll()
+      .execute();
+    return rows.map(toExecution);
   }
 
   async deleteEndedBefore(before: string, limit: number): Promise<number> {

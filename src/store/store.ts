@@ -233,8 +233,8 @@ export interface Store {
   listExecutions(namespace: string, query: ExecutionQuery): Promise<StoredExecution[]>;
   /** Pending non-blocking executions in creation order: the queue to resume after a start. */
   listQueued(): Promise<QueuedExecution[]>;
-  /** Fails what a previous process left running, and blocking runs whose caller is gone. Returns how many. */
-  failInterrupted(end: ExecutionEnd): Promise<number>;
+  /** Fails what a previous process left running, and blocking runs whose caller is gone. Returns their final records. */
+  failInterrupted(end: ExecutionEnd): Promise<StoredExecution[]>;
   /**
    * Deletes at most `limit` ended executions (completed, failed or cancelled) whose `finished` is
    * before `before` (ISO 8601), oldest first; never a pending or running one. Returns how many.

@@ -3,7 +3,7 @@ import type { StoredExecution } from '../store/store.js';
 import type { Logger } from './logger.js';
 
 /** Error types that are the server's fault rather than the function's: logged as warnings. */
-const SERVER_FAULTS: ReadonlySet<string> = new Set(['WorkerCrashed', 'InterpreterCrashed', 'InternalError']);
+export const SERVER_FAULTS: ReadonlySet<string> = new Set(['WorkerCrashed', 'InterpreterCrashed', 'InternalError']);
 
 /**
  * An end listener of the engine that logs one `execution ended` line per ended execution:

@@ -1,11 +1,17 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isEngineErrorType } from '../engine/error-types.js';
 import type { EndFacts, ExecutorStatus } from '../engine/executor.js';
 import type { StoredExecution } from '../store/store.js';
 
-/** What the HTTP layer counts: one call per answered request. */
+/** What the HTTP layer tells the metrics: the requests it answered and the functions it removed. */
 export interface HttpMetrics {
   /** `route` is the matched route's template (`/v1/functions/:name`), never the raw path. */
   requestEnded(method: string, route: string, status: number): void;
+  /**
+   * A function was deleted, or renamed away from `name`: the series under its name go, so that
+   * functions made and deleted do not add series for the life of the process.
+   */
+  functionRemoved(namespace: string, name: string): void;
 }
 
 /** Where the gauges read the engine's counts from, at each scrape. */
@@ -14,32 +20,29 @@ export interface StatusSource {
 }
 
 /**
- * Error types that the engine or the worker gives a record. They always keep their name; the
- * exception class names of functions' own code are bounded per function (see
- * {@link MAX_ERROR_TYPES_PER_FUNCTION}).
- */
-const ENGINE_ERROR_TYPES: ReadonlySet<string> = new Set([
-  'Timeout',
-  'Cancelled',
-  'QueueTimeout',
-  'ServerShutdown',
-  'ServerRestarted',
-  'ResultNotSerializable',
-  'OutputTooLarge',
-  'MemoryLimitExceeded',
-  'SandboxViolation',
-  'RuntimeTampered',
-  'InterpreterCrashed',
-  'WorkerCrashed',
-  'InternalError',
-]);
-
-/**
  * A function chooses its exception class names, so each name would be a series: the first this
  * many of a function keep their name, later ones are counted as `other`.
  */
 export const MAX_ERROR_TYPES_PER_FUNCTION = 10;
 const MAX_ERROR_TYPE_LENGTH = 100;
+
+/**
+ * Each function of a namespace is a `function` label value; past this many at once in a namespace
+ * (deleted and renamed ones no longer count), more are counted together as {@link OTHER_FUNCTION}.
+ */
+export const MAX_FUNCTIONS_PER_NAMESPACE = 1000;
+/** The `function` label of functions past the cap: no function can be named so (a name starts with a letter or digit). */
+export const OTHER_FUNCTION = '_other';
+
+/** What a `function` label value of a namespace has in the registry, so that it can be removed. */
+interface FunctionSeries {
+  /** The function's own exception class names, bounded by MAX_ERROR_TYPES_PER_FUNCTION. */
+  errorTypes: Set<string>;
+  /** `status\0error_type` of each faaspot_executions_total series. */
+  executions: Set<string>;
+  /** Whether it has faaspot_execution_duration_seconds series. */
+  duration: boolean;
+}
 
 /** From half a millisecond (a warm trivial run) to the longest timeout. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 900];
@@ -68,8 +71,8 @@ export class Metrics implements HttpMetrics {
   readonly #status: Record<'queued' | 'running' | 'workers' | 'pristine' | 'warm' | 'draining', Gauge> & Record<'coldStarts' | 'workerRestarts', Counter>;
   /** The engine's own counts at the last scrape, which its counters have reached. */
   #counted = { coldStarts: 0, workerRestarts: 0 };
-  /** Error types seen per function (`namespace\0function`), bounded by MAX_ERROR_TYPES_PER_FUNCTION. */
-  readonly #errorTypes = new Map<string, Set<string>>();
+  /** Per namespace, the series of each `function` label value (at most MAX_FUNCTIONS_PER_NAMESPACE names, and OTHER_FUNCTION). */
+  readonly #functions = new Map<string, Map<string, FunctionSeries>>();
 
   constructor(source: StatusSource) {
     processRegistry ??= defaultMetricsRegistry();
@@ -147,12 +150,30 @@ export class Metrics implements HttpMetrics {
     this.#requests.inc({ method, route, status });
   }
 
+  functionRemoved(namespace: string, name: string): void {
+    const functions = this.#functions.get(namespace);
+    const series = functions?.get(name);
+    if (!functions || !series) return;
+    for (const key of series.executions) {
+      const [status = '', errorType = ''] = key.split('\0');
+      this.#executions.remove({ namespace, function: name, status, error_type: errorType });
+    }
+    if (series.duration) this.#duration.remove({ namespace, function: name });
+    functions.delete(name);
+    if (functions.size === 0) this.#functions.delete(namespace);
+  }
+
   /** An end listener of the engine (bound, so it can be passed as it is). */
   readonly executionEnded = (record: StoredExecution, _facts: EndFacts): void => {
     const namespace = record.namespace;
-    const fn = record.functionName;
-    this.#executions.inc({ namespace, function: fn, status: record.status, error_type: this.#errorType(namespace, fn, record.error?.type) });
-    if (record.durationMs !== null) this.#duration.observe({ namespace, function: fn }, record.durationMs / 1000);
+    const { label, series } = this.#seriesOf(namespace, record.functionName);
+    const errorType = this.#errorType(series, record.error?.type);
+    series.executions.add(`${record.status}\0${errorType}`);
+    this.#executions.inc({ namespace, function: label, status: record.status, error_type: errorType });
+    if (record.durationMs !== null) {
+      series.duration = true;
+      this.#duration.observe({ namespace, function: label }, record.durationMs / 1000);
+    }
     // A run queued before a restart waited from its creation, the time the server was stopped included.
     if (record.started !== null) {
       const waited = Date.parse(record.started) - Date.parse(record.created);
@@ -160,12 +181,24 @@ export class Metrics implements HttpMetrics {
     }
   };
 
-  #errorType(namespace: string, fn: string, type: string | undefined): string {
+  /** The `function` label of `fn` in `namespace`, its own name unless the namespace has reached the cap. */
+  #seriesOf(namespace: string, fn: string): { label: string; series: FunctionSeries } {
+    let functions = this.#functions.get(namespace);
+    if (!functions) this.#functions.set(namespace, (functions = new Map<string, FunctionSeries>()));
+    const own = functions.get(fn);
+    if (own) return { label: fn, series: own };
+    const named = functions.size - (functions.has(OTHER_FUNCTION) ? 1 : 0);
+    const label = named < MAX_FUNCTIONS_PER_NAMESPACE ? fn : OTHER_FUNCTION;
+    let series = functions.get(label);
+    if (!series) functions.set(label, (series = { errorTypes: new Set(), executions: new Set(), duration: false }));
+    return { label, series };
+  }
+
+  #errorType(series: FunctionSeries, type: string | undefined): string {
     if (type === undefined) return '';
-    if (ENGINE_ERROR_TYPES.has(type)) return type;
-    const key = `${namespace}\0${fn}`;
-    let seen = this.#errorTypes.get(key);
-    if (!seen) this.#errorTypes.set(key, (seen = new Set()));
+    // The engine's own types always keep their name; a function's are bounded per function.
+    if (isEngineErrorType(type)) return type;
+    const seen = series.errorTypes;
     if (seen.has(type)) return type;
     if (seen.size >= MAX_ERROR_TYPES_PER_FUNCTION || type.length > MAX_ERROR_TYPE_LENGTH) return 'other';
     seen.add(type);

@@ -202,6 +202,14 @@ describe('Idempotency-Key on non-blocking runs and bulks', () => {
     assert.equal((await s.call('GET', '/v1/functions/strict/rpc', undefined, undefined, withKey(longest))).text, ok.text);
   });
 
+  test('a blocking run with a key for a function that does not exist is the same 400, not a 404', async () => {
+    for (const method of ['GET', 'POST']) {
+      const reply = await s.call(method, '/v1/sync/functions/no-such-function/rpc', method === 'POST' ? {} : undefined, undefined, { 'Idempotency-Key': 'key-for-nothing' });
+      assert.equal(reply.status, 400, reply.text);
+      assert.equal(reply.json.code, 'INVALID_IDEMPOTENCY_KEY');
+    }
+  });
+
   test('a blocking run with a key is refused with a 400 that says to run without waiting, and does not run', async () => {
     await s.create('blocking', COUNTER);
     for (const [method, body] of [['GET', undefined], ['POST', {}]] as const) {

@@ -124,6 +124,19 @@ describe('the server log', () => {
     assert.deepEqual([queuedEnd?.function, queuedEnd?.status, queuedEnd?.blocking], ['hello', 'completed', false]);
   });
 
+  test("the request line of a single non-blocking run names its execution; a bulk's names none", async () => {
+    const posted = await s.call('POST', '/v1/functions/hello/rpc', { name: 'posted' });
+    const got = await s.call('GET', '/v1/functions/hello/rpc?name=got');
+    for (const reply of [posted, got]) {
+      assert.deepEqual(requestLines(reply).map((l) => [l.status, l.execution_id]), [[200, reply.json as string]]);
+    }
+    const bulk = await s.call('POST', '/v1/functions/hello/bulk_rpc', [{ name: 'a' }, { name: 'b' }]);
+    assert.equal(bulk.status, 200);
+    assert.deepEqual(requestLines(bulk).map((l) => [l.status, l.execution_id]), [[200, undefined]]);
+    const ids = [posted.json as string, got.json as string, ...(bulk.json as string[])];
+    for (const id of ids) await s.call('GET', `/v1/executions/${id}?wait=30`);
+  });
+
   test('what a function prints stays in its record and never reaches the server log', async () => {
     await s.create('chatty', 'import sys\n\ndef main(args, context):\n    print("printed-" + "marker")\n    print("stderr-" + "marker", file=sys.stderr)\n    return 1\n');
     const reply = await s.call('GET', '/v1/sync/functions/chatty/rpc');
@@ -248,7 +261,8 @@ describe('callback delivery failures in the server log', () => {
   test('a delivered callback writes no line of its own', async () => {
     const id = (await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, { 'x-callback-url': receiver.url('/hook-fine') })).json as string;
     assert.equal((await settled(id)).callback.state, 'delivered');
-    assert.deepEqual(s.logs().filter((line) => line.execution_id === id).map((line) => line.msg), ['execution ended']);
+    // The run's request line and its end: nothing for the callback.
+    assert.deepEqual(s.logs().filter((line) => line.execution_id === id).map((line) => line.msg), ['request', 'execution ended']);
   });
 });
 

@@ -116,7 +116,10 @@ describe('GET /metrics', () => {
     assert.equal(idle.value('faaspot_executions_total', { function: 'ok', status: 'cancelled', error_type: 'Cancelled' }), 1);
     assert.equal(idle.value('faaspot_executions_total', { function: 'nap', status: 'cancelled', error_type: 'Cancelled' }), 1);
     assert.equal((await record(s, waiting)).started, null);
-    assert.equal(idle.value('faaspot_execution_duration_seconds_count', { function: 'nap' }), 0, 'a run stopped hard has no run time');
+    // Stopped hard, it reported no time of its own: it counts from its start to the stop.
+    assert.equal(idle.value('faaspot_execution_duration_seconds_count', { function: 'nap' }), 1);
+    assert.ok(idle.value('faaspot_execution_duration_seconds_sum', { function: 'nap' }) > 0);
+    assert.equal(typeof (await s.call('GET', `/v1/executions/${running}`)).json.duration_ms, 'number');
   });
 
   test('HTTP requests are counted by method, route template and status; paths no route takes share one series', async () => {
@@ -187,6 +190,61 @@ describe('GET /metrics', () => {
     assert.equal(m.value('faaspot_executions_total', { function: 'raiser', error_type: 'other' }), 2);
     assert.equal(m.value('faaspot_executions_total', { function: 'raiser', error_type: 'Timeout' }), 1);
   });
+
+  test("a function's exception named like an engine error type is reported qualified: a 502 FUNCTION_FAILED, counted and logged under that name", async () => {
+    const impostor = [
+      'class Timeout(Exception):',
+      '    pass',
+      'class WorkerCrashed(Exception):',
+      '    pass',
+      'def main(args, context):',
+      '    if args["as"] == "timeout":',
+      '        raise Timeout("pretending")',
+      '    if args["as"] == "crash":',
+      '        raise WorkerCrashed("pretending")',
+      '    raise type("", (Exception,), {})("no name")',
+      '',
+    ].join('\n');
+    await s.create('impostor', impostor);
+    const timeout = await s.call('GET', '/v1/sync/functions/impostor/rpc?as=timeout');
+    assert.equal(timeout.status, 502);
+    assert.equal(timeout.json.code, 'FUNCTION_FAILED');
+    assert.equal(timeout.json.execution.error.type, 'impostor.Timeout');
+    const crash = await s.call('GET', '/v1/sync/functions/impostor/rpc?as=crash');
+    assert.equal(crash.json.execution.error.type, 'impostor.WorkerCrashed');
+    const unnamed = await s.call('GET', '/v1/sync/functions/impostor/rpc?as=none');
+    assert.equal(unnamed.json.execution.error.type, '<unnamed>');
+
+    const m = await metrics();
+    const types = m.series('faaspot_executions_total').filter((labels) => labels.function === 'impostor').map((labels) => labels.error_type);
+    assert.deepEqual(types.sort(), ['<unnamed>', 'impostor.Timeout', 'impostor.WorkerCrashed']);
+    const lines = s.logs().filter((line) => line.msg === 'execution ended' && line.function === 'impostor');
+    assert.deepEqual(
+      lines.map((line) => [line.level, line.error_type]),
+      [['info', 'impostor.Timeout'], ['info', 'impostor.WorkerCrashed'], ['info', '<unnamed>']],
+      'an exception of the function is no fault of the server',
+    );
+  });
+  test("a deleted or renamed function's series are gone from /metrics", async () => {
+    await s.create('short-lived', BOOM);
+    await s.create('renamed', OK);
+    assert.equal((await s.call('GET', '/v1/sync/functions/short-lived/rpc')).status, 502);
+    assert.equal((await s.call('GET', '/v1/sync/functions/renamed/rpc')).status, 200);
+    const named = (m: Scrape, fn: string) => m.samples.filter((sample) => sample.labels.function === fn).map((sample) => sample.name);
+    const before = await metrics();
+    assert.ok(named(before, 'short-lived').includes('faaspot_executions_total'));
+    assert.ok(named(before, 'short-lived').includes('faaspot_execution_duration_seconds_count'));
+    assert.ok(named(before, 'renamed').includes('faaspot_executions_total'));
+
+    assert.equal((await s.call('DELETE', '/v1/functions/short-lived')).status, 200);
+    assert.equal((await s.call('PATCH', '/v1/functions/renamed', { name: 'renamed-again' })).status, 200);
+    const after = await metrics();
+    assert.deepEqual(named(after, 'short-lived'), []);
+    assert.deepEqual(named(after, 'renamed'), []);
+    assert.equal(after.value('faaspot_executions_total', { function: 'ok', status: 'completed' }) > 0, true, "other functions' series stay");
+    assert.equal((await s.call('GET', '/v1/sync/functions/renamed-again/rpc')).status, 200);
+    assert.equal((await metrics()).value('faaspot_executions_total', { function: 'renamed-again' }), 1, 'counted under its new name from then on');
+  });
 });
 
 describe('metrics and logs across a restart', () => {
@@ -197,7 +255,7 @@ describe('metrics and logs across a restart', () => {
     try {
       await first.create('ok', OK);
       await first.create('nap', NAP, { timeout: 900 });
-      await startNap(first, 600);
+      const napping = await startNap(first, 600);
       const queued = (await first.call('POST', '/v1/functions/ok/rpc', { n: 7 })).json as string;
       assert.equal((await record(first, queued)).status, 'pending');
       await first.server.shutdown(0);
@@ -211,11 +269,47 @@ describe('metrics and logs across a restart', () => {
         assert.equal(m.value('faaspot_executions_total', { namespace: 'default', function: 'ok', status: 'completed', error_type: '' }), 1);
         assert.equal(m.value('faaspot_executions_total', { function: '' }), 0, 'no series without a function name');
         assert.equal(m.value('faaspot_execution_duration_seconds_count', { namespace: 'default', function: 'ok' }), 1);
-        assert.equal(m.value('faaspot_execution_queue_wait_seconds_count', { namespace: 'default', blocking: 'false' }), 1);
-        const expected = (Date.parse(resumed.started) - Date.parse(resumed.created)) / 1000;
+        // The nap, failed by this start as ServerRestarted, had started: its wait is counted too.
+        const nap = (await second.call('GET', `/v1/executions/${napping}`)).json as { status: string; created: string; started: string };
+        assert.equal(nap.status, 'failed');
+        assert.equal(m.value('faaspot_execution_queue_wait_seconds_count', { namespace: 'default', blocking: 'false' }), 2);
+        const waited = (r: { created: string; started: string }) => (Date.parse(r.started) - Date.parse(r.created)) / 1000;
+        const expected = waited(resumed) + waited(nap);
         assert.ok(Math.abs(m.value('faaspot_execution_queue_wait_seconds_sum', { namespace: 'default', blocking: 'false' }) - expected) < 0.002, 'from creation, before the stop, to start');
         const line = second.logs().find((l) => l.msg === 'execution ended' && l.execution_id === queued);
         assert.deepEqual([line?.function, line?.status, line?.blocking], ['ok', 'completed', false]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await first.stop();
+      removeDataDir(dataDir);
+    }
+  });
+
+  test('a run going when the server stopped hard is failed by the next start with ServerRestarted, and that start logs and counts its end', async () => {
+    const overrides = { workers: 1, metricsPort: 0 };
+    const first = await startTestServer(overrides);
+    const dataDir = first.dataDir;
+    try {
+      await first.create('nap', NAP, { timeout: 900 });
+      const interrupted = await startNap(first, 600);
+      await first.server.close();
+
+      const second = await startTestServer(overrides, dataDir);
+      try {
+        assert.deepEqual([(await record(second, interrupted)).status, (await record(second, interrupted)).error?.type], ['failed', 'ServerRestarted']);
+        const lines = second.logs().filter((l) => l.msg === 'execution ended' && l.execution_id === interrupted);
+        assert.deepEqual(
+          lines.map((l) => [l.level, l.function, l.status, l.error_type, l.blocking]),
+          [['info', 'nap', 'failed', 'ServerRestarted', false]],
+          'one line, from the start that failed it',
+        );
+        const m = await scrape(second.server.metricsUrl);
+        assert.equal(m.value('faaspot_executions_total', { namespace: 'default', function: 'nap', status: 'failed', error_type: 'ServerRestarted' }), 1);
+        assert.equal(m.value('faaspot_execution_duration_seconds_count', { function: 'nap' }), 0, 'main did not finish: no run time');
+        second.server.engine.takeRecovered();
+        assert.deepEqual(second.server.engine.takeRecovered(), [], 'handed over once');
       } finally {
         await second.stop();
       }

@@ -34,6 +34,8 @@ describe('timeouts', () => {
     for (const reply of [c, sleep]) {
       assert.equal(reply.status, 504);
       assert.equal(reply.json.execution.error.type, 'Timeout');
+      // Its thread was ended, so main reported no time: the record has the time from its start to the stop.
+      assert.ok(reply.json.execution.duration_ms >= 500, `duration_ms ${reply.json.execution.duration_ms} covers the timeout`);
     }
     const results = await Promise.all([1, 2, 3, 4].map(() => s.call('GET', '/v1/sync/functions/ok/rpc')));
     for (const result of results) assert.equal(result.json, 'still serving');

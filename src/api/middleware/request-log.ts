@@ -27,7 +27,8 @@ export const UNMATCHED_ROUTE = 'unmatched';
  * Gives every request an id (the caller's `X-Request-Id` if usable, else a new UUID), echoes it in
  * the `X-Request-Id` answer header, and once the answer is decided counts it and logs one line:
  * `request_id`, `method`, `route` (the template, `/v1/functions/:name`), `path`, `status`,
- * `duration_ms`, and where known `namespace`, `execution_id` (blocking runs) and the error `code`.
+ * `duration_ms`, and where known `namespace`, `execution_id` (a single run's, blocking or not; never a
+ * bulk's) and the error `code`.
  * Never the query string (a run's arguments) or headers (the token). Goes first, so it sees the
  * status the error handler chose.
  */
@@ -60,7 +61,7 @@ export function requestLog({ logger, metrics }: RequestLogOptions): Middleware<A
             status,
             duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
             namespace: ctx.state.caller?.namespace,
-            execution_id: ctx.response.get('X-Execution-Id') || undefined,
+            execution_id: ctx.state.executionId ?? (ctx.response.get('X-Execution-Id') || undefined),
             code: status >= 400 && typeof body?.code === 'string' ? body.code : undefined,
           },
           'request',

@@ -14,7 +14,7 @@ import { wireFunction } from '../wire.js';
 
 /** Function management: create, update, list, get, delete. */
 export function functionRoutes(deps: ApiDeps): Router<ApiState> {
-  const { config, store, executor } = deps;
+  const { config, store, executor, metrics } = deps;
   const router = new Router<ApiState>();
 
   async function checkedCode(raw: unknown, name: string): Promise<string> {
@@ -151,6 +151,7 @@ export function functionRoutes(deps: ApiDeps): Router<ApiState> {
     }
     if (!fn) throw new ApiError('FUNCTION_NOT_FOUND');
     executor.retire(before);
+    if (fn.name !== before.name) metrics.functionRemoved(namespace, before.name);
     ctx.body = wireFunction(fn);
   });
 
@@ -167,7 +168,9 @@ export function functionRoutes(deps: ApiDeps): Router<ApiState> {
       durationMs: null,
     });
     if (!result) throw new ApiError('FUNCTION_NOT_FOUND', `No function named ${JSON.stringify(name)} in this namespace`);
+    // After retire, which ends the cancelled executions: their counts go with the function's series.
     executor.retire(result.fn, result.cancelledIds);
+    metrics.functionRemoved(namespace, result.fn.name);
     ctx.body = { ...wireFunction(result.fn, false), deleted: true, cancelled_executions: result.cancelledIds.length };
   });
 

@@ -16,6 +16,12 @@ import { hasIdempotencyKey, IDEMPOTENCY_KEY_HEADER, readIdempotencyKey, REPLAYED
 import { describeJson, readArrayBody, readObjectBody } from '../request-body.js';
 import { wireExecution } from '../wire.js';
 
+/** The arguments of the runs of a request: as stored (JSON object texts) and as parsed, to fingerprint. */
+interface RunArgs {
+  texts: string[];
+  values: readonly unknown[];
+}
+
 /** Running functions: blocking (`/v1/sync/...`), non-blocking, and in bulk. */
 export function runRoutes(deps: ApiDeps): Router<ApiState> {
   const { config, store, executor } = deps;
@@ -31,7 +37,7 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
   }
 
   /** Query-string arguments: every value a string; a repeated key keeps its last value. */
-  function queryArgs(ctx: Context): string {
+  function queryArgs(ctx: Context): Record<string, string> {
     const args = new Map<string, string>();
     for (const [key, value] of Object.entries(ctx.query)) {
       const last = Array.isArray(value) ? value[value.length - 1] : value;
@@ -39,7 +45,7 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
     }
     // fromEntries defines every key as its own property: assigned to a plain object, `__proto__` would
     // set the prototype instead, and the argument would be lost.
-    return JSON.stringify(Object.fromEntries(args));
+    return Object.fromEntries(args);
   }
 
   /**
@@ -71,19 +77,25 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
     );
   }
 
-  /** The arguments of each run of a bulk, as JSON object texts. */
-  async function bulkArgs(ctx: Context): Promise<string[]> {
+  /** The arguments of each run of a bulk. */
+  async function bulkArgs(ctx: Context): Promise<RunArgs> {
     const items = await readArrayBody(ctx, config.maxBodyBytes);
     if (items.length === 0) throw new ApiError('INVALID_REQUEST', 'bulk_rpc needs at least one item: send a JSON array of argument objects');
     if (items.length > config.maxBulk) {
       throw new ApiError('INVALID_REQUEST', `bulk_rpc takes at most ${config.maxBulk} items (FAASPOT_MAX_BULK); got ${items.length}: split the request`);
     }
-    return items.map((item, index) => {
+    const texts = items.map((item, index) => {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) {
         throw new ApiError('INVALID_REQUEST', `Item ${index} of the bulk is ${describeJson(item)}; every item must be a JSON object of arguments`, { index });
       }
       return JSON.stringify(item);
     });
+    return { texts, values: items };
+  }
+
+  /** One run's arguments, as read from the request. */
+  function singleArgs(value: Record<string, unknown>): RunArgs {
+    return { texts: [JSON.stringify(value)], values: [value] };
   }
 
   /**
@@ -97,18 +109,18 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
    * request with the key and another callback URL (or none where the first had one) is a 422 like
    * one with other arguments. A replay registers no callback and leaves the stored one as it was.
    */
-  async function start(ctx: RunContext, route: IdempotentRoute, readArgs: () => Promise<string[]>): Promise<string[]> {
+  async function start(ctx: RunContext, route: IdempotentRoute, readArgs: () => Promise<RunArgs>): Promise<string[]> {
     const key = readIdempotencyKey(ctx);
     if (key === undefined) {
       const fn = await target(ctx);
       const options = enqueueOptions(ctx);
-      return executor.enqueue(fn, await readArgs(), options);
+      return executor.enqueue(fn, (await readArgs()).texts, options);
     }
     const functionName = assertFunctionName(ctx.params.name);
     const options = enqueueOptions(ctx);
-    const argsList = await readArgs();
+    const { texts: argsList, values } = await readArgs();
     const namespace = ctx.state.caller.namespace;
-    const fingerprint = requestFingerprint(route, functionName, argsList, options.callbackUrl);
+    const fingerprint = requestFingerprint(route, functionName, values, options.callbackUrl);
     const request = { namespace, key, route, functionName, fingerprint };
     const now = Date.now();
     const expiredBefore = new Date(now - config.idempotencyTtlSeconds * 1000).toISOString();
@@ -183,27 +195,30 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
     assertFunctionName('');
   });
 
+  // The key is refused before the function is looked up: a 400 whatever the name.
   router.get('/v1/sync/functions/:name/rpc', async (ctx) => {
-    const fn = await target(ctx);
     refuseIdempotencyKey(ctx);
-    await runAndAnswer(ctx, fn, queryArgs(ctx));
+    const fn = await target(ctx);
+    await runAndAnswer(ctx, fn, JSON.stringify(queryArgs(ctx)));
   });
 
   router.post('/v1/sync/functions/:name/rpc', async (ctx) => {
-    const fn = await target(ctx);
     refuseIdempotencyKey(ctx);
+    const fn = await target(ctx);
     const args = await readObjectBody(ctx, config.maxBodyBytes);
     await runAndAnswer(ctx, fn, JSON.stringify(args));
   });
 
   router.get('/v1/functions/:name/rpc', async (ctx) => {
-    const [id] = await start(ctx, 'rpc', () => Promise.resolve([queryArgs(ctx)]));
+    const [id] = await start(ctx, 'rpc', () => Promise.resolve(singleArgs(queryArgs(ctx))));
+    ctx.state.executionId = id;
     ctx.body = JSON.stringify(id);
     ctx.type = 'application/json';
   });
 
   router.post('/v1/functions/:name/rpc', async (ctx) => {
-    const [id] = await start(ctx, 'rpc', async () => [JSON.stringify(await readObjectBody(ctx, config.maxBodyBytes))]);
+    const [id] = await start(ctx, 'rpc', async () => singleArgs(await readObjectBody(ctx, config.maxBodyBytes)));
+    ctx.state.executionId = id;
     ctx.body = JSON.stringify(id);
     ctx.type = 'application/json';
   });

@@ -19,7 +19,7 @@ const doc = openApiDocument(config) as any;
 /** Building the routers touches neither the store nor the executor, so empty stand-ins do. */
 function apiApp(): Koa {
   const logger = createLogger({ level: 'silent', format: 'json', destination: { write() {} } });
-  return createApp({ config, store: {} as Store, executor: {} as Executor, logger, metrics: { requestEnded() {} }, callbackKeys: { keyFor: () => 'unused', source: 'environment' } });
+  return createApp({ config, store: {} as Store, executor: {} as Executor, logger, metrics: { requestEnded() {}, functionRemoved() {} }, callbackKeys: { keyFor: () => 'unused', source: 'environment' } });
 }
 
 /** The routes an application's routers register, as `METHOD /openapi/{path}`. */
