@@ -22,6 +22,17 @@ describe('runs', () => {
     assert.match(reply.headers.get('x-execution-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 
+  test('HEAD on a run route is a 405 and runs nothing', async () => {
+    const before = (await s.call('GET', '/v1/executions?function=echo&limit=1000')).json as unknown[];
+    for (const path of ['/v1/sync/functions/echo/rpc?k=1', '/v1/functions/echo/rpc?k=1']) {
+      const reply = await s.call('HEAD', path);
+      assert.equal(reply.status, 405, path);
+      assert.equal(reply.headers.get('allow'), 'GET, POST');
+    }
+    const afterwards = (await s.call('GET', '/v1/executions?function=echo&limit=1000')).json as unknown[];
+    assert.equal(afterwards.length, before.length);
+  });
+
   test('a blocking POST takes typed arguments from the body, and an empty body means {}', async () => {
     const typed = await s.call('POST', '/v1/sync/functions/echo/rpc', { a: 1, b: [true, null] });
     assert.deepEqual(typed.json.args, { a: 1, b: [true, null] });

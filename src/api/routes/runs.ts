@@ -195,6 +195,14 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
     assertFunctionName('');
   });
 
+  // A GET on these routes runs the function; Koa's router would answer HEAD with the same handler,
+  // running it for a client that asked only for headers (a link checker, a proxy's probe).
+  router.head(['/v1/sync/functions/:name/rpc', '/v1/functions/:name/rpc'], () => {
+    throw new ApiError('METHOD_NOT_ALLOWED', 'HEAD would run the function without showing its result: use GET or POST to run it', undefined, {
+      Allow: 'GET, POST',
+    });
+  });
+
   // The key is refused before the function is looked up: a 400 whatever the name.
   router.get('/v1/sync/functions/:name/rpc', async (ctx) => {
     refuseIdempotencyKey(ctx);
