@@ -10,7 +10,7 @@ import { Cleanup } from './cleanup.js';
 import { formatTable } from './format-table.js';
 import { HttpClient } from './http-client.js';
 import { judgeRow, type JudgedRow } from './row.js';
-import { isUsageError, positiveInteger, UsageError } from './usage-error.js';
+import { parseCommandLine, positiveInteger, UsageError } from './usage-error.js';
 import type { Scenario } from './scenario.js';
 import { blockingLatency } from './scenarios/blocking-latency.js';
 import { blockingThroughput } from './scenarios/blocking-throughput.js';
@@ -158,14 +158,8 @@ function toJson(options: BenchOptions, rows: readonly JudgedRow[]): string {
 }
 
 async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!isUsageError(error)) throw error;
-    console.error(`bench: ${error.message}; see --help`);
-    return 2;
-  }
+  const parsed = parseCommandLine('bench', parseOptions);
+  if (!parsed) return 2;
   const { options, scenarios, json, help } = parsed;
   if (help) {
     console.log(USAGE);

@@ -10,7 +10,7 @@ import { Cleanup } from './cleanup.js';
 import { FaaspotApi, idle } from './faaspot-api.js';
 import { HttpClient, type HttpReply } from './http-client.js';
 import { ServerProcess } from './server-process.js';
-import { isUsageError, positiveInteger } from './usage-error.js';
+import { parseCommandLine, positiveInteger } from './usage-error.js';
 
 const MIB = 2 ** 20;
 const TOKEN = 'soak-admin-token-0123456789';
@@ -321,14 +321,8 @@ function toJson(report: SoakReport): string {
 }
 
 async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!isUsageError(error)) throw error;
-    console.error(`soak: ${error.message}; see --help`);
-    return 2;
-  }
+  const parsed = parseCommandLine('soak', parseOptions);
+  if (!parsed) return 2;
   if (parsed.help) {
     console.log(USAGE);
     return 0;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateFile } from './private-file.js';
 import type { Store } from '../store/store.js';
 import { generateToken, hashToken } from './token-secret.js';
 
@@ -34,8 +35,7 @@ export async function bootstrapAdminToken(
   const token = generateToken();
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'admin-token');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writePrivateFile(file, `${token}\n`, 'replace');
   await insertAdmin(store, token);
   return { generated: token, file };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, MIN_CALLBACK_SECRET_LENGTH } from '../config.js';
+import { readOrCreateSecretFile, readTextIfPresent } from './private-file.js';
 
 /** The file in the data directory that keeps the callback secret when FAASPOT_CALLBACK_SECRET is unset. */
 export const CALLBACK_SECRET_FILE_NAME = 'callback-secret';
@@ -27,36 +27,16 @@ export interface CallbackSecret {
 export function loadCallbackSecret(dataDir: string, configured: string | undefined): CallbackSecret {
   if (configured !== undefined) return { secret: configured, source: 'environment', file: undefined, generated: false };
   const file = join(dataDir, CALLBACK_SECRET_FILE_NAME);
-  const existing = readCallbackSecretFile(file);
-  if (existing !== undefined) return { secret: existing, source: 'file', file, generated: false };
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('hex');
-  try {
-    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    // Another process made it first: use that one.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return { secret: readCallbackSecretFile(file) ?? secret, source: 'file', file, generated: false };
-  }
-  // The mode of writeFileSync applies through the umask.
-  chmodSync(file, 0o600);
-  const fd = openSync(file, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return { secret, source: 'file', file, generated: true };
+  const { value, generated } = readOrCreateSecretFile(file, readCallbackSecretFile, () => {
+    const secret = randomBytes(32).toString('hex');
+    return { value: secret, text: `${secret}\n` };
+  });
+  return { secret: value, source: 'file', file, generated };
 }
 
 function readCallbackSecretFile(file: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = readTextIfPresent(file);
+  if (text === undefined) return undefined;
   const secret = text.trim();
   if (secret.length < MIN_CALLBACK_SECRET_LENGTH) {
     throw new ConfigError(

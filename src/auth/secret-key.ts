@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, parseSecretKey } from '../config.js';
 import { SECRET_KEY_BYTES } from '../store/secret-box.js';
+import { readOrCreateSecretFile, readTextIfPresent, writePrivateFile } from './private-file.js';
 
 /** The key file's name in the data directory, used when FAASPOT_SECRET_KEY is unset. */
 export const SECRET_KEY_FILE_NAME = 'secret-key';
@@ -23,13 +23,8 @@ export function generateSecretKey(): Buffer {
 
 /** The key in `file`, or undefined when there is no such file; a ConfigError when it holds no key. */
 export function readSecretKeyFile(file: string): Buffer | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = readTextIfPresent(file);
+  if (text === undefined) return undefined;
   const key = parseSecretKey(text);
   if (!key) {
     throw new ConfigError(
@@ -44,15 +39,7 @@ export function readSecretKeyFile(file: string): Buffer | undefined {
  * are sealed under a key only once its file is durable. `create` refuses to replace a file.
  */
 export function writeSecretKeyFile(file: string, key: Buffer, mode: 'create' | 'replace'): void {
-  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: mode === 'create' ? 'wx' : 'w' });
-  // The mode of writeFileSync applies to a new file only, and through the umask.
-  chmodSync(file, 0o600);
-  const fd = openSync(file, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writePrivateFile(file, `${key.toString('base64')}\n`, mode);
 }
 
 /**
@@ -62,16 +49,9 @@ export function writeSecretKeyFile(file: string, key: Buffer, mode: 'create' | '
 export function loadSecretKey(dataDir: string, configured: Buffer | undefined): SecretKey {
   if (configured) return { key: configured, origin: 'FAASPOT_SECRET_KEY', generated: false };
   const file = join(dataDir, SECRET_KEY_FILE_NAME);
-  const existing = readSecretKeyFile(file);
-  if (existing) return { key: existing, origin: file, generated: false };
-  mkdirSync(dataDir, { recursive: true });
-  const key = generateSecretKey();
-  try {
-    writeSecretKeyFile(file, key, 'create');
-  } catch (error) {
-    // Another process made it first: use that one.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return { key: readSecretKeyFile(file) ?? key, origin: file, generated: false };
-  }
-  return { key, origin: file, generated: true };
+  const { value, generated } = readOrCreateSecretFile(file, readSecretKeyFile, () => {
+    const key = generateSecretKey();
+    return { value: key, text: `${key.toString('base64')}\n` };
+  });
+  return { key: value, origin: file, generated };
 }

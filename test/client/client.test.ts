@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
 import { verifyCallbackSignature } from '../../src/callbacks/callback-signature.js';
 import { Faaspot, FaaspotError, FunctionRunError, type ExecutionRecord } from '../../src/client/index.js';
-import { CallbackReceiver } from '../integration/callback-receiver.js';
+import { CallbackReceiver, closedPort } from '../integration/callback-receiver.js';
 import { ADMIN_TOKEN, removeDataDir, startTestServer, type TestServer } from '../integration/harness.js';
 
 const HELLO = 'def main(args, context):\n    return "hello " + args["name"]\n';
 const SLEEPY = 'import time\n\ndef main(args, context):\n    time.sleep(float(args.get("s", "0.5")))\n    return "slept"\n';
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
 
 describe('TypeScript client', () => {
   let s: TestServer;

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { send } from '../reliability/raw-http.js';
 import { namespaceToken } from '../reliability/executions.js';
 import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
-import { CallbackReceiver } from './callback-receiver.js';
+import { CallbackReceiver, closedPort } from './callback-receiver.js';
 import { ADMIN_TOKEN, removeDataDir, startTestServer, type Reply, type TestServer } from './harness.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HELLO = 'def main(args, context):\n    return "hello " + args.get("name", "world")\n';
 const BOOM = 'def main(args, context):\n    raise ValueError("no")\n';
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
 
 describe('the server log', () => {
   let s: TestServer;

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { CallbackAllowlist } from '../../../src/callbacks/callback-allowlist.js';
 import { CallbackSender, guardedLookup, RefusedAddressError } from '../../../src/callbacks/callback-sender.js';
 import { signCallbackBody, verifyCallbackSignature } from '../../../src/callbacks/callback-signature.js';
-import { CallbackReceiver } from '../../integration/callback-receiver.js';
+import { CallbackReceiver, closedPort } from '../../integration/callback-receiver.js';
 
 const loopback = CallbackAllowlist.parse('127.0.0.0/8');
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
 
 describe('callback signatures', () => {
   test('the signature is sha256= and the hex HMAC-SHA256 of the exact body bytes, keyed with the secret text', () => {
