@@ -1,6 +1,8 @@
 import { MIN_MEMORY_MIB, type Config } from '../config.js';
 import { errorCodes, type ErrorCode } from '../errors.js';
 import { packageVersion } from '../package-version.js';
+import { MAX_CALLBACK_URL_LENGTH } from '../callbacks/callback-target.js';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency-key.js';
 import { USABLE_REQUEST_ID } from './middleware/request-log.js';
 
 /** A JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1), as plain data. */
@@ -585,9 +587,9 @@ function parameters(): Record<string, JsonSchema> {
         'sha256=<hex HMAC-SHA256 of the body>` (the key, one per namespace: `GET /v1/callback-secret`), `X-Faaspot-Execution`, ' +
         '`X-Faaspot-Attempt` (from 1) and `X-Faaspot-Timestamp` (not signed). A 2xx answer delivers it; anything ' +
         'else is retried with exponential backoff, `FAASPOT_CALLBACK_RETRIES` times; redirects are not followed. ' +
-        'An absolute http(s) URL without credentials, at most 2048 characters, whose host is public or listed in ' +
+        `An absolute http(s) URL without credentials, at most ${MAX_CALLBACK_URL_LENGTH} characters, whose host is public or listed in ` +
         '`FAASPOT_CALLBACK_ALLOWLIST`; the address connected to is checked again at each attempt.',
-      schema: { type: 'string', format: 'uri', maxLength: 2048 },
+      schema: { type: 'string', format: 'uri', maxLength: MAX_CALLBACK_URL_LENGTH },
     },
     NamespaceQuery: {
       name: 'namespace',
@@ -607,10 +609,10 @@ function parameters(): Record<string, JsonSchema> {
       name: 'Idempotency-Key',
       in: 'header',
       description:
-        'Makes the request safe to retry: 1 to 255 printable ASCII characters, such as a random UUID, chosen by the client ' +
+        `Makes the request safe to retry: 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, such as a random UUID, chosen by the client ` +
         'for this request and sent again with each retry of it. Keys belong to the namespace and are remembered for ' +
         '`FAASPOT_IDEMPOTENCY_TTL` after their first use.',
-      schema: { type: 'string', pattern: '^[\\x20-\\x7E]{1,255}$', examples: ['5f0c1e0a-8d5e-4f63-9a53-2f4f0b0c9d7e'] },
+      schema: { type: 'string', pattern: `^[\\x20-\\x7E]{1,${MAX_IDEMPOTENCY_KEY_LENGTH}}$`, examples: ['5f0c1e0a-8d5e-4f63-9a53-2f4f0b0c9d7e'] },
     },
     Wait: {
       name: 'wait',

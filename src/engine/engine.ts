@@ -561,7 +561,7 @@ export class Engine implements Executor {
         const key = `${fn.id}:${fn.version}`;
         started = now();
         const begun = { functionVersion: fn.version, started };
-        if (item.done === undefined) {
+        if (!item.blocking) {
           // Committed before the run starts: after a crash, a queued execution that had started is
           // failed rather than run a second time.
           await this.#store.markRunning(item.id, fn.version, started);

@@ -26,8 +26,7 @@ export class Warmup {
   constructor(config: Pick<EngineConfig, 'workers' | 'memoryBudgetBytes' | 'snapshotDir'>) {
     const perLane = Math.floor(config.memoryBudgetBytes / config.workers);
     this.lanes = Array.from({ length: config.workers }, (_, i) => new Lane(i, perLane));
-    this.image = loadOrMakeImage(config.snapshotDir, compilePyodide(), (module) => this.#makeSnapshot(module)).then(
-      ({ image, source }): PreparedImage => ({ image, source }),
+    this.image = loadOrMakeImage(config.snapshotDir, compilePyodide(), (module) => this.#makeSnapshot(module)).catch(
       (): PreparedImage => ({ image: null, source: 'none' }),
     );
   }

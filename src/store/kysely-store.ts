@@ -417,7 +417,7 @@ export class KyselyStore implements Store {
           .selectFrom('executions')
           .select('seq')
           .where('finished', '<', before)
-          .where(sql<ExecutionStatus>`+${sql.ref('status')}`, 'in', ['completed', 'failed', 'cancelled'])
+          .where(sql<ExecutionStatus>`+${sql.ref('status')}`, 'in', ENDED)
           .orderBy('finished')
           .limit(limit),
       )

@@ -61,7 +61,7 @@ export function requestLog({ logger, metrics }: RequestLogOptions): Middleware<A
             status,
             duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
             namespace: ctx.state.caller?.namespace,
-            execution_id: ctx.state.executionId ?? (ctx.response.get('X-Execution-Id') || undefined),
+            execution_id: ctx.state.executionId,
             code: status >= 400 && typeof body?.code === 'string' ? body.code : undefined,
           },
           'request',

@@ -1,8 +1,7 @@
 import Router from '@koa/router';
 import { ApiError } from '../../errors.js';
-import { assertFunctionName } from '../../functions/function-name.js';
-import { ValidationError } from '../../functions/validation-error.js';
 import type { ApiDeps, ApiState } from '../deps.js';
+import { assertNamespaceName } from '../namespace-name.js';
 
 /** Server administration; admin tokens only. */
 export function adminRoutes(deps: ApiDeps): Router<ApiState> {
@@ -29,12 +28,5 @@ export function adminRoutes(deps: ApiDeps): Router<ApiState> {
 function namespaceParam(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) throw new ApiError('INVALID_REQUEST', '`namespace` must be given once');
-  try {
-    return assertFunctionName(value);
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      throw new ApiError('INVALID_REQUEST', `\`namespace\` is not valid: ${error.message.replace(/function name/gi, 'namespace')}`);
-    }
-    throw error;
-  }
+  return assertNamespaceName(value);
 }

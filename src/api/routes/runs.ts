@@ -167,6 +167,7 @@ export function runRoutes(deps: ApiDeps): Router<ApiState> {
   async function runAndAnswer(ctx: Context, fn: StoredFunction, args: string): Promise<void> {
     refuseCallback(ctx);
     const record = await executor.runBlocking(fn, args);
+    ctx.state.executionId = record.id;
     ctx.set('X-Execution-Id', record.id);
     if (record.status === 'completed') {
       ctx.type = 'application/json';

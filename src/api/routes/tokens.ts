@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { generateToken, hashToken } from '../../auth/token-secret.js';
 import { ApiError } from '../../errors.js';
-import { assertFunctionName } from '../../functions/function-name.js';
 import { showText } from '../../functions/show-text.js';
-import { ValidationError } from '../../functions/validation-error.js';
 import type { StoredToken } from '../../store/store.js';
 import type { ApiDeps, ApiState } from '../deps.js';
+import { assertNamespaceName } from '../namespace-name.js';
 import { readObjectBody } from '../request-body.js';
 import { wireToken } from '../wire.js';
 
@@ -22,16 +21,7 @@ export function tokenRoutes(deps: ApiDeps): Router<ApiState> {
 
   router.post('/v1/tokens', async (ctx) => {
     const body = await readObjectBody(ctx, config.maxBodyBytes);
-    let namespace: string;
-    try {
-      // Namespaces follow the rule of function names: safe in URLs, logs and file names.
-      namespace = assertFunctionName(body.namespace);
-    } catch (error) {
-      if (error instanceof ValidationError) {
-        throw new ApiError('INVALID_REQUEST', `\`namespace\` is not valid: ${error.message.replace(/function name/gi, 'namespace')}`);
-      }
-      throw error;
-    }
+    const namespace = assertNamespaceName(body.namespace);
     if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new ApiError('INVALID_REQUEST', '`admin` must be true or false');
     const token = generateToken();
     const stored: StoredToken = {
