@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Koa from 'koa';
+import getRawBody from 'raw-body';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
@@ -35,8 +37,14 @@ async function listen(app: Koa): Promise<Server> {
 export function inProcessServers(context: BenchContext): Promise<InProcessServers> {
   return context.shared('in-process-servers', async () => {
     const bare = new Koa();
-    bare.use((ctx) => {
-      ctx.body = { hello: 'world' };
+    bare.use(async (ctx) => {
+      if (ctx.method !== 'POST') {
+        ctx.body = { hello: 'world' };
+        return;
+      }
+      // The bulk baseline: the same body read and parsed, and an id made for each item.
+      const items = JSON.parse(await getRawBody(ctx.req, { encoding: 'utf8' })) as unknown[];
+      ctx.body = items.map(() => randomUUID());
     });
     const bareServer = await listen(bare);
     context.cleanup.defer(() => new Promise<void>((resolve) => {
