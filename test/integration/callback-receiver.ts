@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TestServer } from './harness.js';
 
 /** A loopback port nothing listens on (a receiver that refuses connections). */
 export async function closedPort(): Promise<number> {
@@ -8,6 +9,16 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** The record once its callback is settled (delivered or given up). Waits for events, never for a set time. */
+export async function callbackSettled(s: TestServer, id: string): Promise<any> {
+  for (let i = 0; i < 1500; i++) {
+    const record = (await s.call('GET', `/v1/executions/${id}?wait=30`)).json;
+    if (record.callback && record.callback.state !== 'pending') return record;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the callback of ${id} never settled`);
 }
 
 /** One request the receiver got. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { deriveCallbackKey } from '../../src/auth/callback-keys.js';
 import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
-import { CallbackReceiver, type ReceivedCallback } from './callback-receiver.js';
+import { callbackSettled, CallbackReceiver, type ReceivedCallback } from './callback-receiver.js';
 import { removeDataDir, startTestServer, type TestServer } from './harness.js';
 
 const HELLO = 'def main(args, context):\n    return "hello " + args.get("name", "world")\n';
@@ -18,16 +18,6 @@ function signatureIsValid(secret: string, request: ReceivedCallback): boolean {
   const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(request.body, 'utf8').digest('hex')}`);
   const given = Buffer.from(String(request.headers['x-faaspot-signature'] ?? ''));
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** The record once its callback is settled (delivered or failed). Waits for events, never for a set time. */
-async function settled(s: TestServer, id: string): Promise<any> {
-  for (let i = 0; i < 1500; i++) {
-    const record = (await s.call('GET', `/v1/executions/${id}?wait=30`)).json;
-    if (record.callback && record.callback.state !== 'pending') return record;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`the callback of ${id} never settled`);
 }
 
 async function status(s: TestServer, id: string, wanted: string): Promise<void> {
@@ -134,7 +124,7 @@ describe('completion callbacks', () => {
     assert.equal(body.output, 'hello user1');
     assert.deepEqual(body.callback, { url: receiver.url('/hello'), state: 'pending', attempts: 1, last_error: null, next_attempt: null });
 
-    const record = await settled(s, id);
+    const record = await callbackSettled(s, id);
     assert.deepEqual(record.callback, { url: receiver.url('/hello'), state: 'delivered', attempts: 1, last_error: null, next_attempt: null });
     assert.deepEqual({ ...body, callback: null }, { ...record, callback: null }, 'the body is the record GET answers');
     assert.equal(receiver.at('/hello').length, 1);
@@ -151,7 +141,7 @@ describe('completion callbacks', () => {
     assert.equal(record.uuid, failed);
     assert.equal(record.status, 'failed');
     assert.equal(record.error.type, 'ValueError');
-    assert.equal((await settled(s, failed)).callback.state, 'delivered');
+    assert.equal((await callbackSettled(s, failed)).callback.state, 'delivered');
   });
 
   test('bulk_rpc calls back once per execution', async () => {
@@ -162,21 +152,21 @@ describe('completion callbacks', () => {
     assert.deepEqual([...byId.keys()].sort(), [...ids].sort());
     assert.deepEqual(ids.map((id) => byId.get(id)?.output), ['hello a', 'hello b', 'hello c']);
     for (const request of requests) assert.equal(signatureIsValid(secret, request), true);
-    for (const id of ids) assert.equal((await settled(s, id)).callback.state, 'delivered');
+    for (const id of ids) assert.equal((await callbackSettled(s, id)).callback.state, 'delivered');
     assert.equal(receiver.at('/bulk').length, 3);
   });
 
   test('a failing receiver sees the first attempt and exactly FAASPOT_CALLBACK_RETRIES retries, then the callback fails', async () => {
     receiver.answer('/failing', () => ({ status: 500, body: 'not today' }));
     const id = (await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, withCallback(receiver.url('/failing')))).json as string;
-    const record = await settled(s, id);
+    const record = await callbackSettled(s, id);
     assert.deepEqual(record.callback, { url: receiver.url('/failing'), state: 'failed', attempts: 3, last_error: 'HTTP 500: not today', next_attempt: null });
     const attempts = receiver.at('/failing');
     assert.deepEqual(attempts.map((r) => r.headers['x-faaspot-attempt']), ['1', '2', '3']);
     for (const request of attempts) assert.equal(signatureIsValid(secret, request), true, 'each attempt is signed');
     // Nothing is left to come: another callback goes through after it, and the failed one stays at three.
     const later = (await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, withCallback(receiver.url('/later')))).json as string;
-    assert.equal((await settled(s, later)).callback.state, 'delivered');
+    assert.equal((await callbackSettled(s, later)).callback.state, 'delivered');
     assert.equal(receiver.at('/failing').length, 3);
     assert.equal(s.server.callbacks.pending, 0);
   });
@@ -190,12 +180,12 @@ describe('completion callbacks', () => {
     assert.equal(blocking.status, 200);
     assert.equal(blocking.json, 'hello b');
     const fast = (await s.call('POST', '/v1/functions/hello/rpc', { name: 'fast' }, undefined, withCallback(receiver.url('/fast')))).json as string;
-    assert.equal((await settled(s, fast)).callback.state, 'delivered');
+    assert.equal((await callbackSettled(s, fast)).callback.state, 'delivered');
     const waiting = (await s.call('GET', `/v1/executions/${slow}`)).json;
     assert.equal(waiting.status, 'completed', 'the execution itself ended long ago');
     assert.deepEqual([waiting.callback.state, waiting.callback.attempts], ['pending', 1], 'its callback is still in flight');
     receiver.release('/slow');
-    assert.equal((await settled(s, slow)).callback.state, 'delivered');
+    assert.equal((await callbackSettled(s, slow)).callback.state, 'delivered');
     assert.equal(receiver.at('/slow').length, 1);
   });
 
@@ -326,7 +316,7 @@ describe('completion callbacks across a restart', () => {
         assert.equal(JSON.parse(ran?.body ?? '').output, 'hello later');
         for (const request of [again, gone, ran]) assert.ok(request && signatureIsValid(secret, request));
         assert.deepEqual(
-          [(await settled(second, cut)).callback.attempts, (await settled(second, interrupted)).callback.state, (await settled(second, queued)).callback.state],
+          [(await callbackSettled(second, cut)).callback.attempts, (await callbackSettled(second, interrupted)).callback.state, (await callbackSettled(second, queued)).callback.state],
           [2, 'delivered', 'delivered'],
         );
       } finally {

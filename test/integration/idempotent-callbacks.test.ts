@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
-import { CallbackReceiver } from './callback-receiver.js';
+import { callbackSettled, CallbackReceiver } from './callback-receiver.js';
 import { removeDataDir, startTestServer, type Reply, type TestServer } from './harness.js';
 
 /** Counts its own runs: with one worker, every run of it shares one interpreter, so its outputs number them. */
@@ -11,16 +11,6 @@ const replayed = (reply: Reply): string | null => reply.headers.get('idempotent-
 
 function headers(key: string, callbackUrl?: string): Record<string, string> {
   return { 'idempotency-key': key, ...(callbackUrl !== undefined && { 'x-callback-url': callbackUrl }) };
-}
-
-/** The record once its callback is settled (delivered or failed). Waits for events, never for a set time. */
-async function settled(s: TestServer, id: string): Promise<any> {
-  for (let i = 0; i < 1500; i++) {
-    const record = (await s.call('GET', `/v1/executions/${id}?wait=30`)).json;
-    if (record.callback && record.callback.state !== 'pending') return record;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`the callback of ${id} never settled`);
 }
 
 async function recordCount(s: TestServer, name: string): Promise<number> {
@@ -35,7 +25,7 @@ async function recordCount(s: TestServer, name: string): Promise<number> {
  */
 async function drain(s: TestServer, receiver: CallbackReceiver): Promise<void> {
   const id = (await s.call('POST', '/v1/functions/plain/rpc', {}, undefined, { 'x-callback-url': receiver.url('/drain') })).json as string;
-  await settled(s, id);
+  await callbackSettled(s, id);
 }
 
 describe('Idempotency-Key with X-Callback-Url', () => {
@@ -60,7 +50,7 @@ describe('Idempotency-Key with X-Callback-Url', () => {
     assert.equal(first.status, 200, first.text);
     const ids = first.json as string[];
     await receiver.waitFor('/replayed', 2);
-    const before = await Promise.all(ids.map((id) => settled(s, id)));
+    const before = await Promise.all(ids.map((id) => callbackSettled(s, id)));
     for (const record of before) assert.deepEqual(record.callback, { url, state: 'delivered', attempts: 1, last_error: null, next_attempt: null });
 
     // The same request again: after delivery, and with the URL written as differently as it may be.
@@ -109,7 +99,7 @@ describe('Idempotency-Key with X-Callback-Url', () => {
     await drain(s, receiver);
     assert.equal(receiver.at('/first').length, 1);
     assert.equal(receiver.at('/second').length, 0, 'nothing was sent to the URL of a refused request');
-    assert.equal((await settled(s, id)).callback.url, url);
+    assert.equal((await callbackSettled(s, id)).callback.url, url);
   });
 
   test('the callback URL is checked before the key is looked up: a bad one is refused even with a known key, and takes no key', async () => {

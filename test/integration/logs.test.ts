@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { send } from '../reliability/raw-http.js';
 import { namespaceToken } from '../reliability/executions.js';
 import { CallbackAllowlist } from '../../src/callbacks/callback-allowlist.js';
-import { CallbackReceiver, closedPort } from './callback-receiver.js';
+import { callbackSettled, CallbackReceiver, closedPort } from './callback-receiver.js';
 import { ADMIN_TOKEN, removeDataDir, startTestServer, type Reply, type TestServer } from './harness.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -182,23 +182,13 @@ describe('callback delivery failures in the server log', () => {
     await receiver.close();
   });
 
-  /** The record once its callback is delivered or given up. */
-  async function settled(id: string): Promise<any> {
-    for (let i = 0; i < 1500; i++) {
-      const record = (await s.call('GET', `/v1/executions/${id}?wait=30`)).json;
-      if (record.callback && record.callback.state !== 'pending') return record;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`the callback of ${id} never settled`);
-  }
-
   test('each failed attempt is a warn line with the execution id, attempt and reason; never the URL, the body or the secret', async () => {
     const path = '/hook-failing?receiver-token=url-marker';
     receiver.answer(path, () => ({ status: 503, body: 'receiver down' }));
     const secret = (await s.call('GET', '/v1/admin/callback-secret')).json.secret as string;
     const url = receiver.url(path);
     const id = (await s.call('POST', '/v1/functions/hello/rpc', { name: 'body-marker' }, undefined, { 'x-callback-url': url })).json as string;
-    const record = await settled(id);
+    const record = await callbackSettled(s, id);
     assert.deepEqual([record.callback.state, record.callback.attempts], ['failed', 3]);
 
     const failures = s.logs().filter((line) => line.msg === 'callback delivery failed');
@@ -225,7 +215,7 @@ describe('callback delivery failures in the server log', () => {
     const path = '/hook-echo';
     receiver.answer(path, (request) => ({ status: 400, body: `bad request: ${request.body}` }));
     const id = (await s.call('POST', '/v1/functions/hello/rpc', { name: 'echoed-arg-marker' }, undefined, { 'x-callback-url': receiver.url(path) })).json as string;
-    const record = await settled(id);
+    const record = await callbackSettled(s, id);
     assert.equal(record.output, 'hello echoed-arg-marker');
     assert.deepEqual([record.callback.state, record.callback.attempts], ['failed', 3]);
     assert.match(record.callback.last_error, /^HTTP 400: bad request: .*echoed-arg-marker/, 'the record, which is the namespace\'s, keeps the start of the answer');
@@ -240,7 +230,7 @@ describe('callback delivery failures in the server log', () => {
   test('a connection error is logged by its code, without the host or address', async () => {
     const port = await closedPort();
     const id = (await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, { 'x-callback-url': `http://127.0.0.1:${port}/hook` })).json as string;
-    const record = await settled(id);
+    const record = await callbackSettled(s, id);
     assert.match(record.callback.last_error, /ECONNREFUSED/);
     const failures = s.logs().filter((line) => line.msg === 'callback delivery failed' && line.execution_id === id);
     assert.deepEqual(failures.map((line) => line.reason), ['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
@@ -249,7 +239,7 @@ describe('callback delivery failures in the server log', () => {
 
   test('a delivered callback writes no line of its own', async () => {
     const id = (await s.call('POST', '/v1/functions/hello/rpc', {}, undefined, { 'x-callback-url': receiver.url('/hook-fine') })).json as string;
-    assert.equal((await settled(id)).callback.state, 'delivered');
+    assert.equal((await callbackSettled(s, id)).callback.state, 'delivered');
     // The run's request line and its end: nothing for the callback.
     assert.deepEqual(s.logs().filter((line) => line.execution_id === id).map((line) => line.msg), ['request', 'execution ended']);
   });
