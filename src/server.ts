@@ -109,6 +109,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   app.on('error', (error: unknown, ctx?: { state?: { requestId?: string } }) => {
     logger.error({ err: error, request_id: ctx?.state?.requestId }, 'request failed');
   });
+  /**
+   * The schedules and the callback dispatcher, stopped before the engine ends the runs still going
+   * and the store closes. Callback attempts in flight are cut short and, like retries not yet due,
+   * resumed by the next start.
+   */
+  const stopBackground = async (): Promise<void> => {
+    await Promise.allSettled([retention?.stop(), idempotencyKeys.stop(), callbacks.stop()]);
+  };
   let server: Server | undefined;
   let metricsServer: Server | undefined;
   try {
@@ -120,8 +128,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     }
   } catch (error) {
     // A port in use: what was opened is closed again, and the caller hears why.
-    // The dispatcher is stopped before the engine ends the runs still going, and all of it before the store closes.
-    await Promise.allSettled([callbacks.stop(), closeServer(server), retention?.stop(), idempotencyKeys.stop(), engine.close()]);
+    await Promise.allSettled([closeServer(server), stopBackground()]);
+    await engine.close();
     await store.close();
     throw error;
   }
@@ -143,10 +151,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       const drained = engine.drain(graceMs);
       stopping ??= (async () => {
         const unfinished = await drained;
-        await retention?.stop();
-        await idempotencyKeys.stop();
-        // Attempts in flight are cut short and, like retries not yet due, resumed by the next start.
-        await callbacks.stop();
+        await stopBackground();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Runs still going are stopped; their callers and long polls are answered from what is known.
         await engine.close();
@@ -166,14 +171,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         return;
       }
       stopping = (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        await closeServer(metricsServer);
-        await retention?.stop();
-        await idempotencyKeys.stop();
-        await callbacks.stop();
+        await Promise.all([closeServer(server), closeServer(metricsServer)]);
+        await stopBackground();
         await engine.close();
         await store.close();
         return 0;
