@@ -30,13 +30,16 @@ export async function compilePyodide(): Promise<WebAssembly.Module> {
 }
 
 /**
- * A snapshot is valid for one Pyodide build and one version of the runtime's Python files (they run
- * before the snapshot is taken). The key names both, so an upgrade never restores a stale image.
+ * A snapshot is valid for one Pyodide build, its loader as installed (scripts/patch-pyodide-loader.mjs
+ * changes the order in which function-table slots are handed out), and one version of the runtime's
+ * Python files (they run before the snapshot is taken). The key names them all, so an upgrade never
+ * restores a stale image.
  */
 export async function snapshotKey(): Promise<string> {
   const hash = createHash('sha256');
   hash.update(`layout ${LAYOUT}\n`);
   hash.update(await readFile(pyodideFile('package.json')));
+  hash.update(await readFile(pyodideFile('pyodide.asm.mjs')));
   for (const name of ['faaspot_runtime.py', 'faaspot_sandbox.py']) hash.update(readRuntimePython(name));
   // Loaded into the runtime before the snapshot is taken.
   hash.update(`reserved error types ${ENGINE_ERROR_TYPES.join(' ')}\n`);
