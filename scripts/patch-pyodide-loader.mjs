@@ -10,6 +10,11 @@
 //
 // Function-table slots are handed out in a different order with and without the eager pass, so a
 // snapshot is only valid with the loader that made it: the snapshot key includes the loader's hash.
+// A main-module function that C code never takes the address of now gets its slot on its first
+// dlsym rather than up front; like a libffi closure (`import ctypes`), that must not happen before
+// the snapshot is taken, or the restored image would point at a slot the restored table lacks. The
+// runtime's boot does neither. A side module (which FaaSpot never loads) would no longer find the
+// main module's exports in the table and could bind a symbol both define to its own copy.
 //
 // Idempotent. A loader that has neither the original statement nor the patched one (another Pyodide
 // build) is left as it is, with a warning: everything works, interpreters restore more slowly.
