@@ -30,6 +30,11 @@ export interface Config {
   readonly maxCodeBytes: number;
   /** Most items in one bulk_rpc. `FAASPOT_MAX_BULK`, default 10000. */
   readonly maxBulk: number;
+  /**
+   * Most bytes of execution records (arguments, output, logs, error) in one answer of several records,
+   * a listing page or a bulk read; one record is always answered. `FAASPOT_MAX_RESPONSE`, default 64 MiB.
+   */
+  readonly maxResponseBytes: number;
   /** Captured stdout+stderr kept per execution, bytes; the start is kept. `FAASPOT_LOG_CAP`, default 64 KiB. */
   readonly logCapBytes: number;
   /** Largest return value (as JSON) of a run, bytes. `FAASPOT_MAX_OUTPUT`, default 6 MiB. */
@@ -311,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBodyBytes: readSize(env, 'FAASPOT_MAX_BODY', 6 * 1024 ** 2, 1024),
     maxCodeBytes: readSize(env, 'FAASPOT_MAX_CODE', 1024 ** 2, 64),
     maxBulk: readInteger(env, 'FAASPOT_MAX_BULK', 10_000, 1, 1_000_000),
+    maxResponseBytes: readSize(env, 'FAASPOT_MAX_RESPONSE', 64 * 1024 ** 2, 1024 ** 2),
     logCapBytes: readSize(env, 'FAASPOT_LOG_CAP', 64 * 1024, 0),
     maxOutputBytes: readSize(env, 'FAASPOT_MAX_OUTPUT', 6 * 1024 ** 2, 2),
     defaultMemoryMib: readInteger(env, 'FAASPOT_DEFAULT_MEMORY', 256, MIN_MEMORY_MIB, 4096),

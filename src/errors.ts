@@ -27,6 +27,10 @@ export const errorCodes = {
   CALLBACK_URL_FORBIDDEN: { status: 403, message: 'The server does not send callbacks to that host; it must be public or listed in FAASPOT_CALLBACK_ALLOWLIST.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as JSON (Content-Type: application/json).' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the server accepts.' },
+  RESPONSE_TOO_LARGE: {
+    status: 422,
+    message: 'The execution records asked for are larger together than the server answers at once (FAASPOT_MAX_RESPONSE); ask for fewer ids per request.',
+  },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,
     message: 'The Idempotency-Key was first sent with a different request; send a new request with a new key.',

@@ -343,7 +343,9 @@ function operations(config: Config): OperationSpec[] {
       summary: 'Execution records, newest first',
       description:
         'Pending and running ones, or all with `include_completed=true`, or those of `status`. When a page is ' +
-        'full, the header `X-Next-Cursor` holds the `cursor` of the next page.',
+        'full, or ends early because its records hold more than `FAASPOT_MAX_RESPONSE` bytes (' +
+        `${config.maxResponseBytes} here; one record is always answered), the header \`X-Next-Cursor\` holds the ` +
+        '`cursor` of the next page.',
       parameters: ['IncludeCompleted', 'Status', 'FunctionFilter', 'Limit', 'Cursor'].map(parameter),
       ok: { description: 'The records.', schema: arrayOf(schema('Execution')), headers: ['X-Next-Cursor'] },
     },
@@ -362,6 +364,7 @@ function operations(config: Config): OperationSpec[] {
         description: 'The records in the order of the ids; `null` for an id unknown in this namespace.',
         schema: arrayOf({ anyOf: [schema('Execution'), { type: 'null' }] }),
       },
+      errors: ['RESPONSE_TOO_LARGE'],
     },
     {
       method: 'get',

@@ -343,14 +343,23 @@ export class ExecutionsApi {
       records[index] = record;
       options.onEnd?.(record, index);
     };
+    // Halved while the server finds the records of a batch too large to answer at once.
+    let window = BULK_WINDOW;
     while (pending.length > 0) {
-      const batch = pending.slice(0, BULK_WINDOW);
-      const found = (
-        await this.request<(ExecutionRecord | null)[]>('POST', '/v1/executions/bulk', {
-          body: batch.map((index) => ids[index]),
-          signal: options.signal,
-        })
-      ).value;
+      const batch = pending.slice(0, window);
+      let found: (ExecutionRecord | null)[];
+      try {
+        found = (
+          await this.request<(ExecutionRecord | null)[]>('POST', '/v1/executions/bulk', {
+            body: batch.map((index) => ids[index]),
+            signal: options.signal,
+          })
+        ).value;
+      } catch (error) {
+        if (!(error instanceof FaaspotError) || error.code !== 'RESPONSE_TOO_LARGE' || batch.length === 1) throw error;
+        window = Math.ceil(batch.length / 2);
+        continue;
+      }
       batch.forEach((index, i) => {
         const record = found[i];
         if (!record) {
@@ -375,7 +384,9 @@ export class ExecutionsApi {
   }
 
   /**
-   * The records of several executions in one request, in order; `null` for an unknown id.
+   * The records of several executions in one request, in order; `null` for an unknown id. Records
+   * holding more than the server's `FAASPOT_MAX_RESPONSE` together are a RESPONSE_TOO_LARGE
+   * FaaspotError: ask for fewer (`waitAll` does so by itself).
    *
    * @example const [first, second] = await faaspot.executions.getBulk(ids);
    */

@@ -2,6 +2,7 @@ import type {
   CallbackSettlement,
   ExecutionEnd,
   ExecutionQuery,
+  ExecutionSize,
   FunctionPatch,
   NewExecution,
   NewIdempotencyKey,
@@ -136,6 +137,10 @@ export class CachedStore implements Store {
 
   listExecutions(namespace: string, query: ExecutionQuery): Promise<StoredExecution[]> {
     return this.#inner.listExecutions(namespace, query);
+  }
+
+  executionSizes(namespace: string, selection: { query: ExecutionQuery } | { ids: readonly string[] }): Promise<ExecutionSize[]> {
+    return this.#inner.executionSizes(namespace, selection);
   }
 
   listQueued(): Promise<QueuedExecution[]> {

@@ -9,6 +9,7 @@ import {
   type CallbackSettlement,
   type ExecutionEnd,
   type ExecutionQuery,
+  type ExecutionSize,
   type FunctionPatch,
   type IdempotentRoute,
   type NewExecution,
@@ -365,13 +366,38 @@ export class KyselyStore implements Store {
     return ids.map((id) => byId.get(id));
   }
 
-  async listExecutions(namespace: string, query: ExecutionQuery): Promise<StoredExecution[]> {
-    let q = this.#db.selectFrom('executions').selectAll().where('namespace', '=', namespace);
+  #listed(namespace: string, query: ExecutionQuery) {
+    let q = this.#db.selectFrom('executions').where('namespace', '=', namespace);
     if (query.statuses) q = q.where('status', 'in', query.statuses);
     if (query.functionName !== undefined) q = q.where('function_name', '=', query.functionName);
     if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
-    const rows = await q.orderBy('seq', 'desc').limit(query.limit).execute();
+    if (query.fromSeq !== undefined) q = q.where('seq', '>=', query.fromSeq);
+    return q.orderBy('seq', 'desc').limit(query.limit);
+  }
+
+  async listExecutions(namespace: string, query: ExecutionQuery): Promise<StoredExecution[]> {
+    const rows = await this.#listed(namespace, query).selectAll().execute();
     return rows.map(toExecution);
+  }
+
+  async executionSizes(namespace: string, selection: { query: ExecutionQuery } | { ids: readonly string[] }): Promise<ExecutionSize[]> {
+    const size = sql<number>`length(args) + coalesce(length(output), 0) + length(logs) + coalesce(length(error), 0) + coalesce(length(callback_url), 0)`;
+    if ('query' in selection) {
+      const rows = await this.#listed(namespace, selection.query).select(['id', 'seq', size.as('chars')]).execute();
+      return rows.map((r) => ({ id: r.id, seq: r.seq, chars: r.chars }));
+    }
+    const found = new Map<string, ExecutionSize>();
+    const ids = [...new Set(selection.ids)];
+    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+      const rows = await this.#db
+        .selectFrom('executions')
+        .select(['id', 'seq', size.as('chars')])
+        .where('namespace', '=', namespace)
+        .where('id', 'in', ids.slice(i, i + INSERT_CHUNK))
+        .execute();
+      for (const r of rows) found.set(r.id, { id: r.id, seq: r.seq, chars: r.chars });
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
   }
 
   async listQueued(): Promise<QueuedExecution[]> {

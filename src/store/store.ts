@@ -141,6 +141,15 @@ export interface ExecutionQuery {
   limit: number;
   /** Only executions older than this `seq` (the previous page's last). */
   beforeSeq: number | undefined;
+  /** Only executions of this `seq` or newer. */
+  fromSeq?: number | undefined;
+}
+
+/** How large a record's texts are (arguments, output, logs, error, callback URL), in characters. */
+export interface ExecutionSize {
+  id: string;
+  seq: number;
+  chars: number;
 }
 
 export interface FunctionPatch {
@@ -231,6 +240,11 @@ export interface Store {
   getExecution(namespace: string, id: string): Promise<StoredExecution | undefined>;
   getExecutions(namespace: string, ids: readonly string[]): Promise<(StoredExecution | undefined)[]>;
   listExecutions(namespace: string, query: ExecutionQuery): Promise<StoredExecution[]>;
+  /**
+   * The sizes of the records `listExecutions` or `getExecutions` would return (in their order, each
+   * record once), without reading their texts: for answers bounded in size.
+   */
+  executionSizes(namespace: string, selection: { query: ExecutionQuery } | { ids: readonly string[] }): Promise<ExecutionSize[]>;
   /** Pending non-blocking executions in creation order: the queue to resume after a start. */
   listQueued(): Promise<QueuedExecution[]>;
   /** Fails what a previous process left running, and blocking runs whose caller is gone. Returns their final records. */

@@ -110,7 +110,8 @@ class Executions:
 
     def get_bulk(self, execution_ids: Iterable[str]) -> List[Optional[Dict[str, Any]]]:
         """Returns the records of several executions (``POST /v1/executions/bulk``), in order;
-        ``None`` in the place of an id the namespace does not know."""
+        ``None`` in the place of an id the namespace does not know. Records that hold more than the
+        server's ``FAASPOT_MAX_RESPONSE`` together raise ``RESPONSE_TOO_LARGE``: ask for fewer."""
         if isinstance(execution_ids, (str, bytes)):
             raise TypeError("execution_ids must be a list of ids, not a single string")
         ids = [_require_id(execution_id) for execution_id in execution_ids]

@@ -11,6 +11,8 @@ const STATUSES: readonly ExecutionStatus[] = ['pending', 'running', 'completed',
 const MAX_WAIT_SECONDS = 60;
 const MAX_LIMIT = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A record's fields and punctuation besides its texts, counted generously. */
+const RECORD_OVERHEAD_BYTES = 1024;
 
 function notFound(id: string): ApiError {
   const hint = UUID.test(id) ? '' : '; an execution id is a UUID, as rpc and bulk_rpc answer it';
@@ -66,14 +68,24 @@ export function executionRoutes(deps: ApiDeps): Router<ApiState> {
     }
     const limit = numberParam('limit', single(ctx.query.limit), 1, MAX_LIMIT, true) ?? 100;
     const beforeSeq = numberParam('cursor', single(ctx.query.cursor), 1, Number.MAX_SAFE_INTEGER, true);
-    const records = await store.listExecutions(ctx.state.caller.namespace, {
-      statuses,
-      functionName: single(ctx.query.function) || undefined,
-      limit,
-      beforeSeq,
-    });
+    const { namespace } = ctx.state.caller;
+    const query = { statuses, functionName: single(ctx.query.function) || undefined, limit, beforeSeq };
+    // The page ends early rather than grow past FAASPOT_MAX_RESPONSE (one record always fits); its
+    // cursor carries on from there. Sizes are read first, so oversized texts are never loaded.
+    const sizes = await store.executionSizes(namespace, { query });
+    let bytes = 0;
+    let count = 0;
+    for (const size of sizes) {
+      bytes += RECORD_OVERHEAD_BYTES + size.chars;
+      if (count > 0 && bytes > config.maxResponseBytes) break;
+      count++;
+    }
+    const first = sizes[0];
+    const cut = sizes[count - 1];
+    const records =
+      first && cut ? await store.listExecutions(namespace, { ...query, beforeSeq: first.seq + 1, fromSeq: cut.seq }) : [];
     const last = records[records.length - 1];
-    if (records.length === limit && last) ctx.set('X-Next-Cursor', String(last.seq));
+    if ((sizes.length === limit || count < sizes.length) && last) ctx.set('X-Next-Cursor', String(last.seq));
     ctx.body = records.map(wireExecution);
   });
 
@@ -85,8 +97,27 @@ export function executionRoutes(deps: ApiDeps): Router<ApiState> {
     ids.forEach((id, index) => {
       if (typeof id !== 'string') throw new ApiError('INVALID_REQUEST', `Item ${index} is not an execution id string`, { index });
     });
-    const records = await store.getExecutions(ctx.state.caller.namespace, ids as string[]);
-    ctx.body = records.map((record) => (record ? wireExecution(record) : null));
+    const { namespace } = ctx.state.caller;
+    // Sizes first, so that oversized texts are never loaded. The answer repeats a record once per
+    // mention of its id, so each mention counts.
+    const chars = new Map((await store.executionSizes(namespace, { ids: ids as string[] })).map((s) => [s.id, s.chars]));
+    const bytes = (ids as string[]).reduce((sum, id) => sum + RECORD_OVERHEAD_BYTES + (chars.get(id) ?? 0), 0);
+    if (ids.length > 1 && bytes > config.maxResponseBytes) {
+      throw new ApiError(
+        'RESPONSE_TOO_LARGE',
+        `These ${ids.length} executions hold about ${Math.ceil(bytes / 2 ** 20)} MiB of arguments, output and logs, more than the ${Math.floor(config.maxResponseBytes / 2 ** 20)} MiB answered at once (FAASPOT_MAX_RESPONSE): ask for fewer ids per request`,
+        { bytes, max_bytes: config.maxResponseBytes },
+      );
+    }
+    const records = await store.getExecutions(namespace, ids as string[]);
+    // An id asked for twice is converted once.
+    const wire = new Map<string, Record<string, unknown>>();
+    ctx.body = records.map((record) => {
+      if (!record) return null;
+      let converted = wire.get(record.id);
+      if (!converted) wire.set(record.id, (converted = wireExecution(record)));
+      return converted;
+    });
   });
 
   router.get('/v1/executions/:id', async (ctx) => {
