@@ -5,6 +5,7 @@ import type { PyProxy } from 'pyodide/ffi';
 import { ENGINE_ERROR_TYPES, isEngineErrorType, RUNTIME_REPORTED_ERROR_TYPES } from '../src/engine/error-types.js';
 import type { FunctionSource, PythonError } from '../src/engine/protocol.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../src/functions/json-depth.js';
+import { FileQuota, type FileSystemModule } from './file-quota.js';
 import { capMemory, takeRefusal } from './memory-cap.js';
 import { hardenedModuleFactory, HOST_FILESYSTEMS } from './pyodide-module.js';
 import { readRuntimePython } from './runtime-files.js';
@@ -200,10 +201,13 @@ export class Interpreter {
   readonly #memory: WebAssembly.Memory;
   readonly #run: PythonCallable<PyProxy>;
   readonly #validate: PythonCallable<PyProxy | undefined>;
+  /** Bounds what the function's files hold; absent only in the benchmark's unsandboxed baseline. */
+  readonly #files: FileQuota | undefined;
   #loaded = false;
 
-  private constructor(memory: WebAssembly.Memory, namespace: PyProxy & { get(key: string): unknown }) {
+  private constructor(memory: WebAssembly.Memory, namespace: PyProxy & { get(key: string): unknown }, files: FileQuota | undefined) {
     this.#memory = memory;
+    this.#files = files;
     this.#run = namespace.get('run') as PythonCallable<PyProxy>;
     this.#validate = namespace.get('validate') as PythonCallable<PyProxy | undefined>;
   }
@@ -270,12 +274,17 @@ export class Interpreter {
     sandbox.destroy();
     // Set last: an interrupt meant for a run in this worker must not break a boot in progress.
     pyodide.setInterruptBuffer(interruptBuffer);
-    return new Interpreter(started.memory, namespace);
+    const files = module ? FileQuota.install(module as unknown as FileSystemModule) : undefined;
+    return new Interpreter(started.memory, namespace, files);
   }
 
-  /** From now on, this interpreter's memory may not grow past `bytes`. */
+  /**
+   * From now on, this interpreter's memory may not grow past `bytes`, and the files the function
+   * writes (kept in JavaScript memory, outside it) may not hold more than `bytes` either.
+   */
   capMemory(bytes: number): void {
     capMemory(this.#memory, bytes);
+    this.#files?.limit(bytes);
   }
 
   /** Whether the memory cap refused a grow since the last call. */

@@ -222,4 +222,62 @@ def main(args, context):
       await assertEveryWorkerServes(s);
     }
   });
+
+  test('13k. files written to the in-memory file system count against the memory setting: ENOSPC past it, room again once deleted', { timeout: 120_000 }, async () => {
+    // 16 MiB files into /tmp until the file system refuses; then delete them and write one more.
+    const code = [
+      'import errno, os',
+      '',
+      'def main(args, context):',
+      '    chunk = b"x" * (16 * 2**20)',
+      '    names = []',
+      '    refused = None',
+      '    for i in range(64):',
+      '        name = f"/tmp/fill-{i}"',
+      '        try:',
+      '            with open(name, "wb") as f:',
+      '                f.write(chunk)',
+      '        except OSError as e:',
+      '            refused = errno.errorcode.get(e.errno)',
+      '            break',
+      '        names.append(name)',
+      '    for name in names + [f"/tmp/fill-{len(names)}"]:',
+      '        if os.path.exists(name):',
+      '            os.remove(name)',
+      '    with open("/tmp/after", "wb") as f:',
+      '        f.write(chunk)',
+      '    os.remove("/tmp/after")',
+      '    return {"written_mib": 16 * len(names), "refused": refused}',
+    ].join('\n');
+    const outcome = await runHostile(s, 'file-filler', code, {}, { timeout: 60, memory: 128 });
+    assert.equal(outcome.reply.status, 200, outcome.reply.text.slice(0, 500));
+    const output = outcome.reply.json as { written_mib: number; refused: string | null };
+    assert.equal(output.refused, 'ENOSPC');
+    assert.ok(output.written_mib >= 96 && output.written_mib <= 128, `wrote ${output.written_mib} MiB under a 128 MiB setting`);
+    // Warm again: the deleted files left room, and the limit still holds.
+    const again = await call(s, 'file-filler');
+    assert.deepEqual(again.reply.json, output);
+    await assertStillServes(s);
+  });
+
+  test('13l. a pipe holds 64 KiB unread at most: a write to a full pipe fails with BlockingIOError', { timeout: 120_000 }, async () => {
+    const code = [
+      'import os',
+      '',
+      'def main(args, context):',
+      '    r, w = os.pipe()',
+      '    written = 0',
+      '    try:',
+      '        for _ in range(1024):',
+      '            written += os.write(w, b"x" * 2**20)',
+      '    except BlockingIOError:',
+      '        pass',
+      '    read = len(os.read(r, 2**20))',
+      '    return {"written": written, "read": read, "again": os.write(w, b"y" * 100)}',
+    ].join('\n');
+    const outcome = await runHostile(s, 'pipe-filler', code, {});
+    assert.equal(outcome.reply.status, 200, outcome.reply.text.slice(0, 500));
+    assert.deepEqual(outcome.reply.json, { written: 65536, read: 65536, again: 100 });
+    await assertStillServes(s);
+  });
 });
