@@ -12,6 +12,13 @@ import sys
 
 _BRIDGE_PREFIXES = ("js", "pyodide_js", "pyodide", "_pyodide", "_pyodide_core", "micropip")
 
+# Builtin modules that read or write raw memory, or whose fresh copy would hold the import system's
+# original functions; with the bridges and any `_test...` module, no function may create them.
+_REFUSED_BUILTINS = frozenset({"_ctypes", "_imp", "_remote_debugging", "_posixsubprocess", "_xxtestfuzz", "xxsubtype"})
+
+# The audit event through which the import system has a builtin module created, once sealed.
+_CREATE_BUILTIN_EVENT = "faaspot.create_builtin"
+
 _REFUSED_EVENTS = frozenset(
     {
         "os.system",
@@ -129,3 +136,66 @@ def seal(environment):
     sys.executable = ""
     sys.argv = [""]
     sys.addaudithook(_make_audit_hook())
+    _route_builtin_creation()
+
+
+def _make_builtin_creator():
+    """An audit hook that creates builtin modules, for the import system, after checking the name.
+
+    `_imp.create_builtin` creates a builtin module without the "import" audit event, and a function
+    can call it (`_frozen_importlib._load(BuiltinImporter.find_spec(name))`), so it is replaced by a
+    function that raises this hook's event. The original lives only among this hook's defaults. The
+    hook never raises: its frame (and with it those defaults, as locals) never ends up in a traceback
+    that a function could walk. The refusing hook, which may raise, holds nothing of the sort.
+    """
+    import _imp
+    from _frozen_importlib import BuiltinImporter, ModuleSpec
+
+    def create(
+        event,
+        args,
+        create_event=_CREATE_BUILTIN_EVENT,
+        create_builtin=_imp.create_builtin,
+        module_spec=ModuleSpec,
+        builtin_importer=BuiltinImporter,
+        prefixes=tuple(prefix + "." for prefix in _BRIDGE_PREFIXES),
+        exact=frozenset(_BRIDGE_PREFIXES),
+        refused=_REFUSED_BUILTINS,
+        join="".join,
+        str_type=str,
+        list_type=list,
+        type=type,
+        len=len,
+        base_exception=BaseException,
+    ):
+        if event != create_event:
+            return
+        try:
+            # (name, box): nothing the caller passed is read twice; the spec is made here.
+            if len(args) != 2 or type(args[0]) is not str_type or type(args[1]) is not list_type:
+                return
+            name = join((args[0],))
+            if name in exact or str_type.startswith(name, prefixes) or name in refused or str_type.startswith(name, "_test"):
+                return
+            list_type.append(args[1], create_builtin(module_spec(name, builtin_importer, origin="built-in")))
+        except base_exception:
+            return
+
+    return create
+
+
+def _route_builtin_creation():
+    """From now on the import system creates builtin modules through `_make_builtin_creator`."""
+    import _imp
+
+    sys.addaudithook(_make_builtin_creator())
+
+    def create_builtin(spec, audit=sys.audit, event=_CREATE_BUILTIN_EVENT, str_type=str, import_error=ImportError):
+        name = str_type(spec.name)
+        box = []
+        audit(event, name, box)
+        if not box:
+            raise import_error("module '" + name + "' is not available in a FaaSpot function", name=name)
+        return box[0]
+
+    _imp.create_builtin = create_builtin

@@ -420,4 +420,41 @@ def main(args, context):
     await assertNothingReached(outcome, c, t);
     await assertStillServes(s);
   });
+
+  test('raw-memory and bridge builtins cannot be created, by import or behind the import hook; ordinary builtins load', { timeout: 120_000 }, async () => {
+    const code = [
+      'import _frozen_importlib, _imp, importlib.machinery, sys',
+      '',
+      'def main(args, context):',
+      '    out = {}',
+      '    for name in ["_ctypes", "_testcapi", "_testinternalcapi", "_pyodide_core", "_imp", "ctypes"]:',
+      '        sys.modules.pop(name, None)',
+      '        ways = []',
+      '        for way in (lambda: __import__(name),',
+      '                    lambda: _frozen_importlib._load(importlib.machinery.BuiltinImporter.find_spec(name)),',
+      '                    lambda: _imp.create_builtin(importlib.machinery.ModuleSpec(name, None)),',
+      '                    lambda: sys.audit("faaspot.create_builtin", name, [])):',
+      '            try:',
+      '                result = way()',
+      '                ways.append("none" if result is None else "loaded")',
+      '            except ImportError:',
+      '                ways.append("refused")',
+      '            except Exception as error:',
+      '                ways.append(type(error).__name__)',
+      '        out[name] = ways',
+      '    import _decimal, _csv, _sqlite3',
+      '    out["ordinary"] = [m.__name__ for m in (_decimal, _csv, _sqlite3)]',
+      '    return out',
+    ].join('\n');
+    const outcome = await runHostile(s, 'builtin-routes', code, {});
+    assert.equal(outcome.reply.status, 200, outcome.reply.text.slice(0, 500));
+    const out = outcome.reply.json as Record<string, string[]>;
+    // ctypes is pure Python: it fails where it imports _ctypes. sys.audit itself returns None.
+    for (const name of ['_ctypes', '_testcapi', '_testinternalcapi', '_pyodide_core', '_imp']) {
+      assert.deepEqual(out[name], ['refused', 'refused', 'refused', 'none'], `${name}: ${JSON.stringify(out[name])}`);
+    }
+    assert.equal(out.ctypes?.[0], 'refused');
+    assert.deepEqual(out.ordinary, ['_decimal', '_csv', '_sqlite3']);
+    await assertStillServes(s);
+  });
 });
