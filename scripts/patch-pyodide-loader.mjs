@@ -19,14 +19,23 @@
 // Idempotent. A loader that has neither the original statement nor the patched one (another Pyodide
 // build) is left as it is, with a warning: everything works, interpreters restore more slowly.
 //
+// A Pyodide that is not FaaSpot's own (hoisted to the node_modules of a project that depends on
+// FaaSpot, and perhaps used there with side modules) is never changed.
+//
 // Usage: node scripts/patch-pyodide-loader.mjs [loader file]   (default: the installed one)
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ORIGINAL = 'updateGOT(origExports);LDSO.init();loadDylibs();';
 const PATCHED = '/* faaspot: main module GOT resolved lazily */LDSO.init();loadDylibs();';
 
 const file = process.argv[2] ?? fileURLToPath(import.meta.resolve('pyodide/pyodide.asm.mjs'));
+const ownModules = join(dirname(dirname(fileURLToPath(import.meta.url))), 'node_modules') + sep;
+if (process.argv[2] === undefined && !file.startsWith(ownModules)) {
+  console.log(`faaspot: ${file} is shared with the project that installs FaaSpot; left unchanged`);
+  process.exit(0);
+}
 const source = readFileSync(file, 'utf8');
 const count = (text) => source.split(text).length - 1;
 
