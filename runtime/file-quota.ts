@@ -17,12 +17,11 @@
 const ENOSPC = 51;
 const EAGAIN = 6;
 /** What one pipe holds unread at most: Linux's default pipe capacity. */
-export const PIPE_CAPACITY = 64 * 1024;
+const PIPE_CAPACITY = 64 * 1024;
 
 interface FsNode {
   mode: number;
   contents: unknown;
-  usedBytes?: number;
   mounted?: { root: FsNode } | null;
 }
 

@@ -351,18 +351,21 @@ export class KyselyStore implements Store {
     return row && toExecution(row);
   }
 
-  async getExecutions(namespace: string, ids: readonly string[]): Promise<(StoredExecution | undefined)[]> {
-    if (ids.length === 0) return [];
-    const byId = new Map<string, StoredExecution>();
-    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-      const rows = await this.#db
-        .selectFrom('executions')
-        .selectAll()
-        .where('namespace', '=', namespace)
-        .where('id', 'in', ids.slice(i, i + INSERT_CHUNK))
-        .execute();
-      for (const row of rows) byId.set(row.id, toExecution(row));
+  /** Reads the rows of `ids` (each once, in chunks: SQLite bounds a statement's parameters), by id. */
+  async #rowsById<R extends { id: string }>(ids: readonly string[], read: (chunk: string[]) => Promise<R[]>): Promise<Map<string, R>> {
+    const distinct = [...new Set(ids)];
+    const byId = new Map<string, R>();
+    for (let i = 0; i < distinct.length; i += INSERT_CHUNK) {
+      for (const row of await read(distinct.slice(i, i + INSERT_CHUNK))) byId.set(row.id, row);
     }
+    return byId;
+  }
+
+  async getExecutions(namespace: string, ids: readonly string[]): Promise<(StoredExecution | undefined)[]> {
+    const rows = await this.#rowsById(ids, (chunk) =>
+      this.#db.selectFrom('executions').selectAll().where('namespace', '=', namespace).where('id', 'in', chunk).execute(),
+    );
+    const byId = new Map([...rows.values()].map((row) => [row.id, toExecution(row)]));
     return ids.map((id) => byId.get(id));
   }
 
@@ -386,18 +389,10 @@ export class KyselyStore implements Store {
       const rows = await this.#listed(namespace, selection.query).select(['id', 'seq', size.as('chars')]).execute();
       return rows.map((r) => ({ id: r.id, seq: r.seq, chars: r.chars }));
     }
-    const found = new Map<string, ExecutionSize>();
-    const ids = [...new Set(selection.ids)];
-    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-      const rows = await this.#db
-        .selectFrom('executions')
-        .select(['id', 'seq', size.as('chars')])
-        .where('namespace', '=', namespace)
-        .where('id', 'in', ids.slice(i, i + INSERT_CHUNK))
-        .execute();
-      for (const r of rows) found.set(r.id, { id: r.id, seq: r.seq, chars: r.chars });
-    }
-    return ids.flatMap((id) => found.get(id) ?? []);
+    const found = await this.#rowsById(selection.ids, (chunk) =>
+      this.#db.selectFrom('executions').select(['id', 'seq', size.as('chars')]).where('namespace', '=', namespace).where('id', 'in', chunk).execute(),
+    );
+    return [...new Set(selection.ids)].flatMap((id) => found.get(id) ?? []);
   }
 
   async listQueued(): Promise<QueuedExecution[]> {

@@ -12,6 +12,18 @@ import { ADMIN_TOKEN, removeDataDir, startTestServer, type TestServer } from '..
 const HELLO = 'def main(args, context):\n    return "hello " + args["name"]\n';
 const SLEEPY = 'import time\n\ndef main(args, context):\n    time.sleep(float(args.get("s", "0.5")))\n    return "slept"\n';
 
+/** A client of `url` that records the headers of every request it sends into `sent`. */
+function headerRecordingClient(url: string, sent: Headers[]): Faaspot {
+  return new Faaspot({
+    url,
+    token: ADMIN_TOKEN,
+    fetch: (input, init) => {
+      sent.push(new Headers(init?.headers));
+      return fetch(input, init);
+    },
+  });
+}
+
 describe('TypeScript client', () => {
   let s: TestServer;
   let client: Faaspot;
@@ -158,14 +170,7 @@ describe('TypeScript client', () => {
 
   test('run and runBulk with idempotencyKey: a retry returns the same ids and runs nothing; the key with another request is IDEMPOTENCY_KEY_REUSED', async () => {
     const sent: Headers[] = [];
-    const watched = new Faaspot({
-      url: s.url,
-      token: ADMIN_TOKEN,
-      fetch: (input, init) => {
-        sent.push(new Headers(init?.headers));
-        return fetch(input, init);
-      },
-    });
+    const watched = headerRecordingClient(s.url, sent);
     await client.functions.create('tally', { code: 'RUNS = 0\n\ndef main(args, context):\n    global RUNS\n    RUNS += 1\n    return RUNS\n' });
     const argsList = [{ item: 'a' }, { item: 'b' }];
     const ids = await watched.functions.runBulk('tally', argsList, { idempotencyKey: 'client-bulk-1' });
@@ -208,14 +213,7 @@ describe('TypeScript client', () => {
     const receiver = await CallbackReceiver.start();
     try {
       const sent: Headers[] = [];
-      const watched = new Faaspot({
-        url: s.url,
-        token: ADMIN_TOKEN,
-        fetch: (input, init) => {
-          sent.push(new Headers(init?.headers));
-          return fetch(input, init);
-        },
-      });
+      const watched = headerRecordingClient(s.url, sent);
       await client.functions.create('both', { code: HELLO });
       const options = { idempotencyKey: 'client-both-1', callbackUrl: receiver.url('/both') };
       const id = await watched.functions.run('both', { name: 'x' }, options);

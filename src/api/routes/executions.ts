@@ -98,10 +98,11 @@ export function executionRoutes(deps: ApiDeps): Router<ApiState> {
       if (typeof id !== 'string') throw new ApiError('INVALID_REQUEST', `Item ${index} is not an execution id string`, { index });
     });
     const { namespace } = ctx.state.caller;
+    const wanted = ids as string[];
     // Sizes first, so that oversized texts are never loaded. The answer repeats a record once per
     // mention of its id, so each mention counts.
-    const chars = new Map((await store.executionSizes(namespace, { ids: ids as string[] })).map((s) => [s.id, s.chars]));
-    const bytes = (ids as string[]).reduce((sum, id) => sum + RECORD_OVERHEAD_BYTES + (chars.get(id) ?? 0), 0);
+    const chars = new Map((await store.executionSizes(namespace, { ids: wanted })).map((s) => [s.id, s.chars]));
+    const bytes = wanted.reduce((sum, id) => sum + RECORD_OVERHEAD_BYTES + (chars.get(id) ?? 0), 0);
     if (ids.length > 1 && bytes > config.maxResponseBytes) {
       throw new ApiError(
         'RESPONSE_TOO_LARGE',
@@ -109,7 +110,7 @@ export function executionRoutes(deps: ApiDeps): Router<ApiState> {
         { bytes, max_bytes: config.maxResponseBytes },
       );
     }
-    const records = await store.getExecutions(namespace, ids as string[]);
+    const records = await store.getExecutions(namespace, wanted);
     // An id asked for twice is converted once.
     const wire = new Map<string, Record<string, unknown>>();
     ctx.body = records.map((record) => {

@@ -23,14 +23,20 @@ function execution(id: string, created: string, state: 'pending' | 'running' | E
   return { ...base, running, end };
 }
 
+/** An in-memory store holding the function `f1` that {@link execution} records belong to. */
+async function storeWithFunction(): Promise<KyselyStore> {
+  const store = await openSqliteStore(':memory:');
+  await store.insertFunction({
+    id: 'f1', namespace: 'default', name: 'f', version: 1, code: '', context: '{}', timeoutSeconds: 60, memoryMib: 256,
+    created: '2019-01-01T00:00:00.000Z', updated: '2019-01-01T00:00:00.000Z',
+  });
+  return store;
+}
+
 describe('KyselyStore.deleteEndedBefore', () => {
   let store: KyselyStore;
   before(async () => {
-    store = await openSqliteStore(':memory:');
-    await store.insertFunction({
-      id: 'f1', namespace: 'default', name: 'f', version: 1, code: '', context: '{}', timeoutSeconds: 60, memoryMib: 256,
-      created: '2019-01-01T00:00:00.000Z', updated: '2019-01-01T00:00:00.000Z',
-    });
+    store = await storeWithFunction();
   });
   after(() => store.close());
 
@@ -74,11 +80,7 @@ describe('KyselyStore callbacks', () => {
   let store: KyselyStore;
   const end: ExecutionEnd = { status: 'completed', output: '1', error: null, logs: '', logsTruncated: false, finished: '2025-01-01T00:00:01.000Z', durationMs: 1 };
   before(async () => {
-    store = await openSqliteStore(':memory:');
-    await store.insertFunction({
-      id: 'f1', namespace: 'default', name: 'f', version: 1, code: '', context: '{}', timeoutSeconds: 60, memoryMib: 256,
-      created: '2019-01-01T00:00:00.000Z', updated: '2019-01-01T00:00:00.000Z',
-    });
+    store = await storeWithFunction();
   });
   after(() => store.close());
 
